@@ -1,0 +1,40 @@
+#include "async/event.h"
+
+#include <algorithm>
+
+namespace coroute {
+
+void AsyncEvent::Awaiter::await_suspend(std::coroutine_handle<> h)
+{
+    m_state = std::make_shared<detail::Resumption>();
+    m_state->handle = h;
+    m_state->anchor = detail::threadAnchor();
+    m_event.m_waiters.push_back(m_state);
+    m_stop.watch(m_token, m_state);
+}
+
+void AsyncEvent::Awaiter::await_resume()
+{
+    m_stop.reset();
+    if (m_state ? m_state->cancelled : !m_event.m_set)
+        throw Cancelled();
+}
+
+void AsyncEvent::set()
+{
+    if (m_set)
+        return;
+    m_set = true;
+    // A resumed waiter may destroy this event: work on a local copy.
+    auto waiters = std::move(m_waiters);
+    m_waiters.clear();
+    for (auto &w : waiters)
+        w->resume(false);
+}
+
+int AsyncEvent::waiterCount() const
+{
+    return int(std::count_if(m_waiters.begin(), m_waiters.end(), [](const auto &w) { return !w->done; }));
+}
+
+} // namespace coroute

@@ -1,0 +1,126 @@
+#pragma once
+
+#include "async/cancellation.h"
+#include "async/detail/resumption.h"
+
+#include <QThreadPool>
+
+#include <qcoro/qcorotask.h>
+
+#include <atomic>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <type_traits>
+#include <variant>
+
+namespace coroute {
+
+namespace detail {
+
+template<typename R>
+struct PoolState
+{
+    // 0 queued, 1 running or done, 2 abandoned before it started
+    std::atomic<int> claim{0};
+    std::shared_ptr<Resumption> resumption = std::make_shared<Resumption>();
+    std::variant<std::monostate, std::conditional_t<std::is_void_v<R>, std::monostate, R>, std::exception_ptr> outcome;
+};
+
+template<typename R>
+class PoolAwaiter
+{
+public:
+    template<typename Fn>
+    PoolAwaiter(QThreadPool &pool, Fn &&fn, std::stop_token token)
+        : m_pool(pool), m_token(std::move(token)), m_state(std::make_shared<PoolState<R>>())
+    {
+        // Shared so that move-only callables fit in the copyable std::function the pool takes.
+        auto shared = std::make_shared<std::decay_t<Fn>>(std::forward<Fn>(fn));
+        m_work = [state = m_state, shared, token = m_token] {
+            int expected = 0;
+            if (!state->claim.compare_exchange_strong(expected, 1))
+                return; // abandoned while queued: the awaiter was resumed already
+            try {
+                if constexpr (std::is_void_v<R>) {
+                    invoke(*shared, token);
+                    state->outcome.template emplace<1>();
+                } else {
+                    state->outcome.template emplace<1>(invoke(*shared, token));
+                }
+            } catch (...) {
+                state->outcome.template emplace<2>(std::current_exception());
+            }
+            auto r = state->resumption;
+            postTo(r->anchor, [r] { r->resume(false); });
+        };
+    }
+
+    bool await_ready() const { return m_token.stop_requested(); }
+
+    void await_suspend(std::coroutine_handle<> h)
+    {
+        auto &r = *m_state->resumption;
+        r.handle = h;
+        r.anchor = threadAnchor();
+        // Cancellation can only win while the work is still queued; running work is waited for.
+        std::weak_ptr<PoolState<R>> weak = m_state;
+        r.onCancel = [weak] {
+            auto s = weak.lock();
+            int expected = 0;
+            return s && s->claim.compare_exchange_strong(expected, 2);
+        };
+        m_stop.watch(m_token, m_state->resumption);
+        m_pool.start(std::move(m_work));
+    }
+
+    R await_resume()
+    {
+        m_stop.reset();
+        // Cancelled before it started, or finished after its token fired: the result is moot.
+        if (m_token.stop_requested() || m_state->resumption->cancelled)
+            throw Cancelled();
+        if (m_state->outcome.index() == 2)
+            std::rethrow_exception(std::get<2>(m_state->outcome));
+        if constexpr (!std::is_void_v<R>)
+            return std::move(std::get<1>(m_state->outcome));
+    }
+
+private:
+    template<typename Fn>
+    static decltype(auto) invoke(Fn &fn, const std::stop_token &token)
+    {
+        if constexpr (std::is_invocable_v<Fn &, std::stop_token>)
+            return fn(token);
+        else
+            return fn();
+    }
+
+    QThreadPool &m_pool;
+    std::stop_token m_token;
+    std::shared_ptr<PoolState<R>> m_state;
+    std::function<void()> m_work;
+    StopWatch m_stop;
+};
+
+template<typename Fn>
+using PoolResult = std::conditional_t<std::is_invocable_v<Fn &, std::stop_token>,
+                                      std::invoke_result<Fn &, std::stop_token>,
+                                      std::invoke_result<Fn &>>::type;
+
+} // namespace detail
+
+/// Runs fn on a pool thread (asyncio's run_in_executor) and resumes on the calling thread
+/// with its result or exception. fn may take a std::stop_token to notice cancellation.
+/// Cancelled before a pool thread picked it up, the work is dropped and Cancelled thrown at
+/// once; once running, it is waited for (it may hold references into the caller's frame).
+template<typename Fn>
+auto runInPool(QThreadPool &pool, Fn &&fn, std::stop_token token = {})
+{
+    using R = detail::PoolResult<std::decay_t<Fn>>;
+    return detail::PoolAwaiter<R>(pool, std::forward<Fn>(fn), std::move(token));
+}
+
+} // namespace coroute

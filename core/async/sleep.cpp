@@ -1,0 +1,26 @@
+#include "async/sleep.h"
+
+namespace coroute::detail {
+
+void SleepAwaiter::await_suspend(std::coroutine_handle<> h)
+{
+    m_state = std::make_shared<Resumption>();
+    m_state->handle = h;
+    m_state->anchor = threadAnchor();
+    const auto id = m_clock.schedule(m_deadline, [s = m_state] { s->resume(false); });
+    m_state->onCancel = [clock = &m_clock, id] {
+        clock->unschedule(id);
+        return true;
+    };
+    // The timer callback resumes on this thread; cancellation is posted to it.
+    m_stop.watch(m_token, m_state);
+}
+
+void SleepAwaiter::await_resume()
+{
+    m_stop.reset();
+    if (m_token.stop_requested() && (!m_state || m_state->cancelled))
+        throw Cancelled();
+}
+
+} // namespace coroute::detail
