@@ -1,7 +1,54 @@
+#include "cli/commands.h"
+#include "cli/exitcode.h"
+#include "cli/output.h"
+
 #include <QCoreApplication>
+
+using namespace Qt::StringLiterals;
+using namespace coroute::cli;
+
+namespace coroute::cli {
+
+void printUsage()
+{
+    printLine(uR"(coroute — an async runtime for Qt desktop tools: routes, jobs, traces.
+
+Usage: coroute <command> [options]
+
+Commands:
+  routes [--json|--openapi]        list the registered routes (or their OpenAPI 3.1 document)
+  call METHOD PATH [options]       run one route as a job and print its result as JSON
+       --query k=v (repeatable), --body JSON, --timeout MS, --pretty
+
+Exit codes: 0 success, 1 a job failed or was refused, 2 bad usage, 130 interrupted.
+Run 'coroute <command> --help' for a command's options.)"_s);
+}
+
+} // namespace coroute::cli
 
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
-    return 0;
+    QCoreApplication::setApplicationName(u"coroute"_s);
+    QCoreApplication::setOrganizationName(u"coroute"_s);
+    QCoreApplication::setApplicationVersion(QStringLiteral(COROUTE_VERSION));
+
+    const QStringList args = app.arguments();
+    const QString command = args.size() > 1 ? args[1] : QString();
+    const QStringList rest = QStringList{u"coroute "_s + command} + args.mid(2);
+
+    if (command == u"--version"_s || command == u"-v"_s) {
+        printLine(u"coroute "_s + QCoreApplication::applicationVersion());
+        return Success;
+    }
+    if (command.isEmpty() || command == u"--help"_s || command == u"-h"_s || command == u"help"_s) {
+        printUsage();
+        return command.isEmpty() ? Usage : Success;
+    }
+    if (command == u"routes"_s)
+        return routesCommand(rest);
+    if (command == u"call"_s)
+        return callCommand(rest);
+    printError(u"unknown command '%1'; see 'coroute --help'"_s.arg(command));
+    return Usage;
 }

@@ -52,6 +52,11 @@ struct Resumption
 class StopWatch
 {
 public:
+    StopWatch() = default;
+    // Awaiters are moved only before they suspend, when nothing is registered yet.
+    StopWatch(StopWatch &&other) noexcept { Q_ASSERT(!other.m_callback); }
+    StopWatch &operator=(StopWatch &&) = delete;
+
     void watch(const std::stop_token &token, const std::shared_ptr<Resumption> &state)
     {
         if (!token.stop_possible())

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <QStringList>
+
+namespace coroute::cli {
+
+// Each command takes its own arguments (the command name first) and returns an exit code.
+
+/// coroute routes [--json|--openapi]
+int routesCommand(const QStringList &args);
+/// coroute call METHOD PATH [--query k=v]... [--body JSON] [--timeout MS] [--pretty]
+int callCommand(const QStringList &args);
+
+/// Prints the top-level usage to stdout.
+void printUsage();
+
+} // namespace coroute::cli

@@ -1,0 +1,17 @@
+#include "jobs/builtins.h"
+
+#include "jobs/demoroutes.h"
+#include "jobs/sysroutes.h"
+#include "runtime/runtime.h"
+
+using namespace Qt::StringLiterals;
+
+namespace coroute {
+
+void registerBuiltins(Runtime &runtime)
+{
+    runtime.router().include(sysRoutes(), u"/sys"_s);
+    runtime.router().include(demoRoutes(), u"/demo"_s);
+}
+
+} // namespace coroute

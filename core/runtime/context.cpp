@@ -1,0 +1,151 @@
+#include "runtime/context.h"
+
+#include "runtime/detail/jobrecord_p.h"
+#include "runtime/runtime.h"
+
+#include <QDateTime>
+#include <QMetaObject>
+#include <QThread>
+
+#include <optional>
+
+using namespace Qt::StringLiterals;
+
+namespace coroute {
+
+Context::Context(Runtime &runtime, JobId job, std::shared_ptr<const Route> route, QJsonObject pathParams,
+                 QJsonObject query, QJsonValue body, std::stop_token token)
+    : m_runtime(runtime)
+    , m_job(job)
+    , m_route(std::move(route))
+    , m_pathParams(std::move(pathParams))
+    , m_query(std::move(query))
+    , m_body(std::move(body))
+    , m_token(std::move(token))
+{
+}
+
+Context::~Context() = default;
+
+QJsonValue Context::param(const QString &name) const
+{
+    if (const auto v = m_pathParams.value(name); !v.isUndefined())
+        return v;
+    if (const auto v = m_query.value(name); !v.isUndefined())
+        return v;
+    if (m_body.isObject())
+        return m_body.toObject().value(name);
+    return QJsonValue(QJsonValue::Undefined);
+}
+
+void Context::log(const QString &message, LogLevel level) const
+{
+    LogEntry entry{m_job, QDateTime::currentMSecsSinceEpoch(), level, message};
+    auto *rt = &m_runtime;
+    if (QThread::currentThread() == rt->thread()) {
+        rt->jobs().appendLog(m_job, std::move(entry));
+        return;
+    }
+    QMetaObject::invokeMethod(rt, [rt, entry = std::move(entry)]() mutable {
+        rt->jobs().appendLog(entry.job, std::move(entry));
+    }, Qt::QueuedConnection);
+}
+
+void Context::setProgress(double fraction, const QString &text) const
+{
+    auto *rt = &m_runtime;
+    const auto apply = [rt, id = m_job, fraction = qBound(0.0, fraction, 1.0), text] {
+        if (auto *r = rt->jobs().record(id); r && !isTerminal(r->info.state)) {
+            r->info.progress = fraction;
+            r->info.progressText = text;
+            rt->jobs().markDirty(*r);
+        }
+    };
+    if (QThread::currentThread() == rt->thread())
+        apply();
+    else
+        QMetaObject::invokeMethod(rt, apply, Qt::QueuedConnection);
+}
+
+QCoro::Task<QJsonValue> Context::call(QString method, QString path, QJsonObject query, QJsonValue body,
+                                      std::stop_token token, CancelReason reasonOnStop)
+{
+    const auto submission = m_runtime.submit({method, path, query, body}, SubmitOptions{.parent = m_job});
+    if (!submission.accepted()) {
+        const auto &err = *submission.refused;
+        throw Error(err.status, u"dispatch"_s, u"%1 %2: %3"_s.arg(method, path, err.message), err.toJson());
+    }
+    // The wait itself is not cancellable: cancellation reaches the child, and we wait for it
+    // to settle. The stop callback may run on any thread, so it only posts the cancel.
+    auto *rt = &m_runtime;
+    const auto childId = submission.id;
+    const auto by = u"job:"_s + QString::number(m_job);
+    std::optional<std::stop_callback<std::function<void()>>> onStop;
+    if (token.stop_possible()) {
+        onStop.emplace(token, std::function<void()>([rt, childId, reasonOnStop, by] {
+            QMetaObject::invokeMethod(rt, [rt, childId, reasonOnStop, by] { rt->cancel(childId, reasonOnStop, by); },
+                                      Qt::QueuedConnection);
+        }));
+    }
+    const auto child = co_await m_runtime.wait(childId);
+    onStop.reset();
+    if (child.state == JobState::Succeeded)
+        co_return child.result;
+    if (child.state == JobState::Cancelled
+        && (child.cancelReason == CancelReason::Parent || child.cancelReason == reasonOnStop))
+        throw Cancelled(child.cancelReason);
+    throw Error(child.error);
+}
+
+JobId Context::background(QString method, QString path, QJsonObject query, QJsonValue body)
+{
+    const auto submission = m_runtime.submit({method, path, query, body}, SubmitOptions{.linkedFrom = m_job});
+    if (!submission.accepted()) {
+        const auto &err = *submission.refused;
+        throw Error(err.status, u"dispatch"_s, u"%1 %2: %3"_s.arg(method, path, err.message), err.toJson());
+    }
+    log(u"started background job %1: %2 %3"_s.arg(submission.id).arg(method, path));
+    return submission.id;
+}
+
+std::shared_ptr<void> Context::dependency(std::type_index type)
+{
+    QMutexLocker lock(&m_depsMutex);
+    for (const auto &c : m_deps) {
+        if (c.type == type)
+            return c.instance;
+    }
+    const auto *p = m_runtime.provider(type);
+    if (!p)
+        throw Error(500, u"missing_dependency"_s,
+                    u"nothing provides %1; call Runtime::provide<T>() first"_s.arg(QString::fromLatin1(type.name())));
+    auto instance = p->make(*this);
+    m_deps.push_back({type, instance});
+    return instance;
+}
+
+QCoro::Task<void> Context::releaseDependencies()
+{
+    std::vector<Created> deps;
+    {
+        QMutexLocker lock(&m_depsMutex);
+        deps.swap(m_deps);
+    }
+    for (auto it = deps.rbegin(); it != deps.rend(); ++it) {
+        const auto *p = m_runtime.provider(it->type);
+        if (!p || !p->cleanup)
+            continue;
+        try {
+            co_await p->cleanup(it->instance.get());
+        } catch (const std::exception &e) {
+            log(u"cleanup of a dependency failed: %1"_s.arg(QString::fromUtf8(e.what())), LogLevel::Error);
+        } catch (...) {
+            log(u"cleanup of a dependency failed"_s, LogLevel::Error);
+        }
+    }
+}
+
+QThreadPool &Context::pool() const { return m_runtime.pool(); }
+Clock &Context::clock() const { return m_runtime.clock(); }
+
+} // namespace coroute

@@ -1,0 +1,110 @@
+#pragma once
+
+#include "async/cancellation.h"
+#include "router/route.h"
+#include "runtime/jobinfo.h"
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QMutex>
+
+#include <qcoro/qcorotask.h>
+
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <typeindex>
+#include <vector>
+
+class QThreadPool;
+
+namespace coroute {
+
+class Runtime;
+class Clock;
+
+/// What a handler receives: its parameters, its cancellation token, and the runtime's
+/// services. Valid for the duration of the handler call. Methods marked thread-safe may be
+/// called from a pool thread (a sync handler); the rest belong to the runtime's thread.
+class Context
+{
+public:
+    Context(Runtime &runtime, JobId job, std::shared_ptr<const Route> route, QJsonObject pathParams,
+            QJsonObject query, QJsonValue body, std::stop_token token);
+    ~Context();
+    Context(const Context &) = delete;
+    Context &operator=(const Context &) = delete;
+
+    JobId jobId() const { return m_job; }
+    const Route &route() const { return *m_route; }
+    Runtime &runtime() const { return m_runtime; }
+
+    /// A parameter by name: path first, then query, then a field of an object body.
+    /// Undefined when absent. Thread-safe.
+    QJsonValue param(const QString &name) const;
+    const QJsonObject &pathParams() const { return m_pathParams; }
+    const QJsonObject &query() const { return m_query; }
+    const QJsonValue &body() const { return m_body; }
+
+    /// Fires when the job is cancelled (by a person, a timeout, its parent, shutdown). Pass it
+    /// to every awaitable; check it in long pool work. Thread-safe.
+    std::stop_token token() const { return m_token; }
+    bool isCancelled() const { return m_token.stop_requested(); }
+    /// Throws Cancelled once the job was cancelled. Thread-safe.
+    void throwIfCancelled() const { coroute::throwIfCancelled(m_token); }
+
+    /// Adds a line to the job's log. Thread-safe.
+    void log(const QString &message, LogLevel level = LogLevel::Info) const;
+    void warn(const QString &message) const { log(message, LogLevel::Warning); }
+    /// Reports progress in [0, 1] with optional text. Thread-safe.
+    void setProgress(double fraction, const QString &text = {}) const;
+
+    /// Runs another route as a child job and returns its result. The child is cancelled
+    /// with this job, and also when token fires (then with reasonOnStop: a combinator's token
+    /// usually fires because a sibling failed). Throws Error with the child's error (or the
+    /// dispatch error) when it fails, and Cancelled when it was cancelled from here.
+    QCoro::Task<QJsonValue> call(QString method, QString path, QJsonObject query = {},
+                                 QJsonValue body = QJsonValue(QJsonValue::Undefined),
+                                 std::stop_token token = {},
+                                 CancelReason reasonOnStop = CancelReason::SiblingFailed);
+    /// Starts a background job (FastAPI's BackgroundTasks) that outlives this handler, linked
+    /// to this job in the history. Throws Error when the request does not dispatch.
+    JobId background(QString method, QString path, QJsonObject query = {},
+                     QJsonValue body = QJsonValue(QJsonValue::Undefined));
+
+    /// The dependency of type T provided with Runtime::provide<T>(), created on first use for
+    /// this job and cleaned up when the job ends. Throws Error(500) when nothing provides T.
+    /// Thread-safe.
+    template<typename T>
+    std::shared_ptr<T> get()
+    {
+        return std::static_pointer_cast<T>(dependency(std::type_index(typeid(T))));
+    }
+
+    QThreadPool &pool() const;
+    Clock &clock() const;
+
+private:
+    friend class Runtime;
+    std::shared_ptr<void> dependency(std::type_index type);
+    /// Awaits the async cleanups of every dependency created, newest first.
+    QCoro::Task<void> releaseDependencies();
+
+    Runtime &m_runtime;
+    JobId m_job;
+    std::shared_ptr<const Route> m_route;
+    QJsonObject m_pathParams;
+    QJsonObject m_query;
+    QJsonValue m_body;
+    std::stop_token m_token;
+
+    QMutex m_depsMutex;
+    struct Created
+    {
+        std::type_index type;
+        std::shared_ptr<void> instance;
+    };
+    std::vector<Created> m_deps;
+};
+
+} // namespace coroute

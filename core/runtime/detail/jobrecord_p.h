@@ -1,0 +1,24 @@
+#pragma once
+// Internal to the runtime; not part of the public API.
+
+#include "async/clock.h"
+#include "async/event.h"
+#include "runtime/jobinfo.h"
+
+#include <stop_token>
+
+namespace coroute::detail {
+
+/// The registry's live record of a job. Touched on the runtime's thread only.
+struct JobRecord
+{
+    JobInfo info;
+    std::stop_source stop;
+    QList<JobId> children;
+    QList<LogEntry> logs;
+    AsyncEvent done;                 ///< set once the job reached a terminal state
+    Clock::TimerId timeoutTimer = 0;
+    bool dirty = false;
+};
+
+} // namespace coroute::detail

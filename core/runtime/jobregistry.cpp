@@ -1,0 +1,120 @@
+#include "runtime/jobregistry.h"
+#include "runtime/detail/jobrecord_p.h"
+
+#include <QTimer>
+
+#include <algorithm>
+
+namespace coroute {
+
+JobRegistry::JobRegistry(QObject *parent) : QObject(parent)
+{
+    qRegisterMetaType<coroute::ChangeSet>();
+}
+
+JobRegistry::~JobRegistry() = default;
+
+std::optional<JobInfo> JobRegistry::job(JobId id) const
+{
+    if (auto *r = record(id))
+        return r->info;
+    return std::nullopt;
+}
+
+QList<JobInfo> JobRegistry::jobs() const
+{
+    QList<JobId> ids = m_records.keys();
+    std::sort(ids.begin(), ids.end());
+    QList<JobInfo> out;
+    out.reserve(ids.size());
+    for (auto id : ids)
+        out.append(m_records.value(id)->info);
+    return out;
+}
+
+QList<JobId> JobRegistry::children(JobId id) const
+{
+    auto *r = record(id);
+    return r ? r->children : QList<JobId>{};
+}
+
+QList<LogEntry> JobRegistry::logs(JobId id) const
+{
+    auto *r = record(id);
+    return r ? r->logs : QList<LogEntry>{};
+}
+
+int JobRegistry::activeCount() const
+{
+    return countIn(JobState::Pending) + countIn(JobState::Running) + countIn(JobState::Cancelling);
+}
+
+std::shared_ptr<detail::JobRecord> JobRegistry::create(JobInfo info)
+{
+    auto r = std::make_shared<detail::JobRecord>();
+    r->info = std::move(info);
+    ++m_counts[size_t(r->info.state)];
+    m_records.insert(r->info.id, r);
+    if (r->info.parent) {
+        if (auto *p = record(r->info.parent))
+            p->children.append(r->info.id);
+    }
+    markDirty(*r);
+    return r;
+}
+
+detail::JobRecord *JobRegistry::record(JobId id) const
+{
+    const auto it = m_records.constFind(id);
+    return it == m_records.constEnd() ? nullptr : it->get();
+}
+
+void JobRegistry::setState(detail::JobRecord &r, JobState state)
+{
+    if (r.info.state == state)
+        return;
+    --m_counts[size_t(r.info.state)];
+    ++m_counts[size_t(state)];
+    r.info.state = state;
+    markDirty(r);
+}
+
+void JobRegistry::markDirty(detail::JobRecord &r)
+{
+    if (!r.dirty) {
+        r.dirty = true;
+        m_dirty.append(r.info.id);
+    }
+    if (!m_flushScheduled) {
+        m_flushScheduled = true;
+        QTimer::singleShot(m_batchIntervalMs, this, &JobRegistry::flush);
+    }
+}
+
+void JobRegistry::appendLog(JobId id, LogEntry entry)
+{
+    if (auto *r = record(id)) {
+        r->logs.append(std::move(entry));
+        markDirty(*r);
+    }
+}
+
+void JobRegistry::flush()
+{
+    m_flushScheduled = false;
+    if (m_dirty.isEmpty())
+        return;
+    ChangeSet set;
+    set.sequence = ++m_sequence;
+    set.jobs.reserve(m_dirty.size());
+    for (auto id : std::as_const(m_dirty)) {
+        if (auto *r = record(id)) {
+            r->dirty = false;
+            set.jobs.append(r->info);
+        }
+    }
+    m_dirty.clear();
+    Q_EMIT changed(set);
+}
+
+} // namespace coroute

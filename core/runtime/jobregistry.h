@@ -1,0 +1,65 @@
+#pragma once
+
+#include "runtime/jobinfo.h"
+
+#include <QHash>
+#include <QObject>
+
+#include <array>
+#include <memory>
+#include <optional>
+
+namespace coroute {
+
+namespace detail {
+struct JobRecord;
+}
+
+/// Every job of a runtime, live. Read it on the runtime's thread; other threads (the GUI)
+/// follow the changed() batches instead.
+class JobRegistry : public QObject
+{
+    Q_OBJECT
+public:
+    explicit JobRegistry(QObject *parent = nullptr);
+    ~JobRegistry() override;
+
+    /// A snapshot of the job, or nothing for an unknown id.
+    std::optional<JobInfo> job(JobId id) const;
+    /// Snapshots of every retained job, in id order.
+    QList<JobInfo> jobs() const;
+    QList<JobId> children(JobId id) const;
+    QList<LogEntry> logs(JobId id) const;
+
+    int count() const { return int(m_records.size()); }
+    int countIn(JobState state) const { return m_counts[size_t(state)]; }
+    /// Jobs not yet in a terminal state.
+    int activeCount() const;
+
+    /// Longest wait between a change and the batch that carries it (default 30 ms).
+    void setBatchInterval(int ms) { m_batchIntervalMs = ms; }
+    /// Emits the pending batch now, if any.
+    void flush();
+
+Q_SIGNALS:
+    /// Batched: at most one emission per batch interval, carrying every changed job.
+    void changed(const coroute::ChangeSet &changes);
+
+private:
+    friend class Runtime;
+    friend class Context;
+    std::shared_ptr<detail::JobRecord> create(JobInfo info);
+    detail::JobRecord *record(JobId id) const;
+    void setState(detail::JobRecord &r, JobState state);
+    void markDirty(detail::JobRecord &r);
+    void appendLog(JobId id, LogEntry entry);
+
+    QHash<JobId, std::shared_ptr<detail::JobRecord>> m_records;
+    std::array<int, 8> m_counts{};
+    QList<JobId> m_dirty;
+    quint64 m_sequence = 0;
+    int m_batchIntervalMs = 30;
+    bool m_flushScheduled = false;
+};
+
+} // namespace coroute

@@ -1,0 +1,368 @@
+#include "runtime/runtime.h"
+
+#include "async/clock.h"
+#include "async/pool.h"
+#include "async/semaphore.h"
+#include "async/sleep.h"
+#include "runtime/detail/detached_p.h"
+#include "runtime/detail/jobrecord_p.h"
+
+#include <QDateTime>
+#include <QHash>
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+#include <QThreadPool>
+
+#include <unordered_map>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcRuntime, "coroute.runtime")
+
+namespace coroute {
+
+namespace {
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+bool defaultRetryable(const std::exception_ptr &e)
+{
+    try {
+        std::rethrow_exception(e);
+    } catch (const Cancelled &) {
+        return false;
+    } catch (const Error &err) {
+        // A client error will fail the same way again.
+        return err.status() < 400 || err.status() >= 500;
+    } catch (...) {
+        return true;
+    }
+}
+} // namespace
+
+class Runtime::Private
+{
+public:
+    explicit Private(Runtime *owner) : q(owner) {}
+
+    Runtime *q;
+    Router router;
+    JobRegistry registry;
+    QThreadPool pool;
+    Clock *clock = &Clock::system();
+    JobId nextId = 1;
+    int globalPermits = 0;
+    std::unique_ptr<Semaphore> globalLimit;
+    QHash<QString, std::shared_ptr<Semaphore>> limits;
+    std::unordered_map<std::type_index, Provider> providers;
+
+    Semaphore &namedLimit(const QString &name)
+    {
+        auto &sem = limits[name];
+        if (!sem) {
+            qCInfo(lcRuntime) << "limit" << name << "was not configured; using 4 permits";
+            sem = std::make_shared<Semaphore>(4, name);
+        }
+        return *sem;
+    }
+
+    detail::Detached run(std::shared_ptr<detail::JobRecord> rec, RouteMatch match, SubmitOptions options);
+    QCoro::Task<QJsonValue> invoke(const Route &route, Context &ctx, const SubmitOptions &options);
+    QCoro::Task<QJsonValue> invokeWithRetry(const Route &route, Context &ctx, const SubmitOptions &options,
+                                            detail::JobRecord &rec);
+    void startTimeout(detail::JobRecord &rec, std::chrono::milliseconds limit);
+    void finish(detail::JobRecord &rec, JobState state, QJsonValue result, JobError error);
+};
+
+QJsonObject JobOutcome::toJson() const
+{
+    if (refused)
+        return refused->toJson();
+    return job ? job->toJson() : QJsonObject{};
+}
+
+Runtime::Runtime(QObject *parent) : QObject(parent), d(std::make_unique<Private>(this))
+{
+}
+
+Runtime::~Runtime()
+{
+    // Jobs still suspended hold references to this runtime: they must have been shut down.
+    if (d->registry.activeCount() > 0)
+        qCWarning(lcRuntime) << d->registry.activeCount() << "jobs still active when the runtime was destroyed";
+    d->pool.waitForDone();
+}
+
+Router &Runtime::router() { return d->router; }
+const Router &Runtime::router() const { return d->router; }
+JobRegistry &Runtime::jobs() { return d->registry; }
+QThreadPool &Runtime::pool() { return d->pool; }
+Clock &Runtime::clock() const { return *d->clock; }
+void Runtime::setClock(Clock &clock) { d->clock = &clock; }
+
+void Runtime::setGlobalLimit(int permits)
+{
+    d->globalPermits = qMax(0, permits);
+    if (d->globalPermits == 0)
+        return; // jobs holding permits of an older semaphore keep it alive through shared state
+    if (d->globalLimit)
+        d->globalLimit->setCapacity(d->globalPermits);
+    else
+        d->globalLimit = std::make_unique<Semaphore>(d->globalPermits, u"global"_s);
+}
+
+int Runtime::globalLimit() const { return d->globalPermits; }
+
+void Runtime::setLimit(const QString &name, int permits)
+{
+    auto &sem = d->limits[name];
+    if (sem)
+        sem->setCapacity(permits);
+    else
+        sem = std::make_shared<Semaphore>(permits, name);
+}
+
+int Runtime::limit(const QString &name) const
+{
+    const auto sem = d->limits.value(name);
+    return sem ? sem->capacity() : 0;
+}
+
+void Runtime::addProvider(std::type_index type, Provider provider)
+{
+    d->providers.insert_or_assign(type, std::move(provider));
+}
+
+const Runtime::Provider *Runtime::provider(std::type_index type) const
+{
+    const auto it = d->providers.find(type);
+    return it == d->providers.end() ? nullptr : &it->second;
+}
+
+Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
+{
+    auto resolution = d->router.resolve(request.method, request.path, request.query, request.body);
+    if (auto *err = std::get_if<DispatchError>(&resolution))
+        return {0, *err};
+    auto &match = std::get<RouteMatch>(resolution);
+
+    JobInfo info;
+    info.id = d->nextId++;
+    info.parent = options.parent;
+    info.linkedFrom = options.linkedFrom;
+    info.method = match.route->method;
+    info.path = request.path.section(QLatin1Char('?'), 0, 0);
+    info.route = match.route->pathTemplate;
+    info.params = match.pathParams;
+    for (auto it = match.query.constBegin(); it != match.query.constEnd(); ++it)
+        info.params.insert(it.key(), it.value());
+    info.body = match.body;
+    info.kind = match.route->handler.kind;
+    info.executor = match.route->policy.executor;
+    info.createdMs = nowMs();
+    auto rec = d->registry.create(std::move(info));
+
+    // A child submitted after its parent was cancelled starts cancelled.
+    if (options.parent) {
+        if (auto *p = d->registry.record(options.parent); p && p->info.cancelReason != CancelReason::None)
+            cancel(rec->info.id, CancelReason::Parent, u"job:"_s + QString::number(options.parent));
+    }
+    const auto id = rec->info.id;
+    d->run(std::move(rec), std::move(match), std::move(options));
+    return {id, std::nullopt};
+}
+
+QCoro::Task<JobOutcome> Runtime::call(CallRequest request, SubmitOptions options)
+{
+    const auto submission = submit(request, std::move(options));
+    if (!submission.accepted())
+        co_return JobOutcome{std::nullopt, submission.refused};
+    auto info = co_await wait(submission.id);
+    co_return JobOutcome{std::move(info), std::nullopt};
+}
+
+QCoro::Task<JobInfo> Runtime::wait(JobId id, std::stop_token token)
+{
+    auto rec = d->registry.m_records.value(id); // keeps the record alive while waiting
+    if (!rec)
+        throw Error(404, u"unknown_job"_s, u"no job with id "_s + QString::number(id));
+    co_await rec->done.wait(std::move(token));
+    co_return rec->info;
+}
+
+bool Runtime::cancel(JobId id, CancelReason reason, const QString &requestedBy)
+{
+    auto *rec = d->registry.record(id);
+    if (!rec || isTerminal(rec->info.state) || rec->info.cancelReason != CancelReason::None)
+        return false;
+    rec->info.cancelReason = reason;
+    rec->info.cancelledBy = requestedBy;
+    if (rec->info.state == JobState::Running)
+        d->registry.setState(*rec, JobState::Cancelling);
+    else
+        d->registry.markDirty(*rec);
+    const auto by = u"job:"_s + QString::number(id);
+    for (auto child : std::as_const(rec->children))
+        cancel(child, CancelReason::Parent, by);
+    rec->stop.request_stop();
+    return true;
+}
+
+int Runtime::cancelAll(CancelReason reason, const QString &requestedBy)
+{
+    QList<JobId> active;
+    for (const auto &rec : std::as_const(d->registry.m_records)) {
+        if (!isTerminal(rec->info.state))
+            active.append(rec->info.id);
+    }
+    std::sort(active.begin(), active.end());
+    int n = 0;
+    for (auto id : std::as_const(active))
+        n += cancel(id, reason, requestedBy) ? 1 : 0;
+    return n;
+}
+
+QCoro::Task<void> Runtime::shutdown()
+{
+    cancelAll(CancelReason::Shutdown, u"shutdown"_s);
+    QList<std::shared_ptr<detail::JobRecord>> active;
+    for (const auto &rec : std::as_const(d->registry.m_records)) {
+        if (!isTerminal(rec->info.state))
+            active.append(rec);
+    }
+    for (const auto &rec : std::as_const(active))
+        co_await rec->done.wait();
+    d->registry.flush();
+}
+
+void Runtime::Private::startTimeout(detail::JobRecord &rec, std::chrono::milliseconds limit)
+{
+    const auto id = rec.info.id;
+    rec.timeoutTimer = clock->schedule(clock->now() + limit, [this, id] {
+        if (auto *r = registry.record(id))
+            r->timeoutTimer = 0;
+        q->cancel(id, CancelReason::Timeout, u"timeout"_s);
+    });
+}
+
+QCoro::Task<QJsonValue> Runtime::Private::invoke(const Route &route, Context &ctx, const SubmitOptions &options)
+{
+    switch (route.handler.kind) {
+    case HandlerKind::Async:
+        co_return co_await route.handler.async(ctx);
+    case HandlerKind::Sync:
+        co_return co_await runInPool(pool, [&route, &ctx] { return route.handler.sync(ctx); }, ctx.token());
+    case HandlerKind::Streaming: {
+        auto gen = route.handler.streaming(ctx);
+        QJsonArray items;
+        auto it = co_await gen.begin();
+        while (it != gen.end()) {
+            items.append(*it);
+            if (options.onItem)
+                options.onItem(*it);
+            co_await ++it;
+        }
+        co_return items;
+    }
+    }
+    co_return QJsonValue();
+}
+
+QCoro::Task<QJsonValue> Runtime::Private::invokeWithRetry(const Route &route, Context &ctx,
+                                                          const SubmitOptions &options, detail::JobRecord &rec)
+{
+    const auto &policy = route.policy.retry;
+    const int attempts = qMax(1, policy.attempts);
+    for (int attempt = 1;; ++attempt) {
+        ++rec.info.attempts;
+        std::exception_ptr failure;
+        try {
+            auto value = co_await invoke(route, ctx, options);
+            co_return value;
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        const bool retryable = policy.retryIf ? policy.retryIf(failure) : defaultRetryable(failure);
+        if (attempt >= attempts || !retryable || ctx.isCancelled())
+            std::rethrow_exception(failure);
+        const auto delay = policy.delayFor(attempt, QRandomGenerator::global()->generateDouble());
+        ctx.log(u"attempt %1 failed; retrying in %2 ms"_s.arg(attempt).arg(delay.count()), LogLevel::Warning);
+        co_await sleep(*clock, delay, ctx.token());
+    }
+}
+
+detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, RouteMatch match, SubmitOptions options)
+{
+    const auto token = rec->stop.get_token();
+    const Route &route = *match.route;
+    Context ctx(*q, rec->info.id, match.route, std::move(match.pathParams), std::move(match.query),
+                std::move(match.body), token);
+    QJsonValue result;
+    JobError error;
+    bool timedOut = false;
+    bool cancelled = false;
+    try {
+        const auto queuedAt = nowMs();
+        std::optional<Semaphore::Permit> global;
+        if (globalPermits > 0)
+            global.emplace(co_await globalLimit->acquire(token));
+        std::optional<Semaphore::Permit> named;
+        if (!route.policy.limit.isEmpty())
+            named.emplace(co_await namedLimit(route.policy.limit).acquire(token));
+        throwIfCancelled(token);
+
+        rec->info.startedMs = nowMs();
+        rec->info.queuedMs = rec->info.startedMs - queuedAt;
+        registry.setState(*rec, JobState::Running);
+        if (const auto limit = options.timeout ? options.timeout : route.policy.timeout)
+            startTimeout(*rec, *limit);
+        result = co_await invokeWithRetry(route, ctx, options, *rec);
+    } catch (const TimedOut &) {
+        timedOut = true;
+    } catch (const Cancelled &) {
+        cancelled = true;
+    } catch (const Error &e) {
+        error = e.error();
+    } catch (const std::exception &e) {
+        error = {500, u"exception"_s, QString::fromUtf8(e.what()), {}};
+    } catch (...) {
+        error = {500, u"unknown_exception"_s, u"the handler threw something that is not a std::exception"_s, {}};
+    }
+    co_await ctx.releaseDependencies();
+
+    if (rec->timeoutTimer) {
+        clock->unschedule(rec->timeoutTimer);
+        rec->timeoutTimer = 0;
+    }
+    const auto reason = rec->info.cancelReason;
+    if (reason == CancelReason::Timeout || (timedOut && reason == CancelReason::None)) {
+        finish(*rec, JobState::TimedOut, {},
+               {504, u"timed_out"_s, u"%1 timed out"_s.arg(rec->info.displayName()), {}});
+    } else if (reason != CancelReason::None || cancelled) {
+        finish(*rec, JobState::Cancelled, {},
+               {499, u"cancelled"_s,
+                u"cancelled (%1) by %2"_s.arg(toString(reason),
+                                               rec->info.cancelledBy.isEmpty() ? u"the handler"_s : rec->info.cancelledBy),
+                {}});
+    } else if (!error.isNull()) {
+        finish(*rec, JobState::Failed, {}, std::move(error));
+    } else {
+        finish(*rec, JobState::Succeeded, std::move(result), {});
+    }
+}
+
+void Runtime::Private::finish(detail::JobRecord &rec, JobState state, QJsonValue result, JobError error)
+{
+    rec.info.finishedMs = nowMs();
+    rec.info.result = std::move(result);
+    rec.info.error = std::move(error);
+    if (state == JobState::Failed)
+        qCDebug(lcRuntime) << rec.info.displayName() << "failed:" << rec.info.error.message;
+    registry.setState(rec, state);
+    // Last: waiters resume inline and may submit more work.
+    rec.done.set();
+}
+
+} // namespace coroute
