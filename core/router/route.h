@@ -86,6 +86,7 @@ struct Route
     ParamType bodyType = ParamType::Any; ///< with no body fields: the whole body's type
     bool bodyRequired = false;
     QString bodyDescription;
+    bool hasBody = false;           ///< set by RouteBuilder::body() and bodyField()
     Handler handler;
     RoutePolicy policy;
 

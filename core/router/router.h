@@ -8,6 +8,7 @@
 #include <QString>
 
 #include <memory>
+#include <stdexcept>
 #include <variant>
 
 namespace coroute {
