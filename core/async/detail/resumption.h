@@ -2,6 +2,7 @@
 // Internal to coroute's awaitables; not part of the public API. Do not include directly.
 
 #include <QObject>
+#include <QtGlobal>
 
 #include <coroutine>
 #include <functional>
@@ -52,6 +53,12 @@ struct Resumption
 class StopWatch
 {
 public:
+    StopWatch() = default;
+    // GCC 12 moves an awaiter that QCoro's await_transform hands over as an xvalue into the
+    // coroutine frame. That happens before await_suspend(), so only an idle watch is moved.
+    StopWatch(StopWatch &&other) noexcept { Q_ASSERT(!other.m_callback); }
+    StopWatch &operator=(StopWatch &&) = delete;
+
     void watch(const std::stop_token &token, const std::shared_ptr<Resumption> &state)
     {
         if (!token.stop_possible())
