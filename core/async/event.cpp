@@ -9,6 +9,9 @@ void AsyncEvent::Awaiter::await_suspend(std::coroutine_handle<> h)
     m_state = std::make_shared<detail::Resumption>();
     m_state->handle = h;
     m_state->anchor = detail::threadAnchor();
+    // Waiters that left by cancellation stay listed until set(); drop them here so an event
+    // waited on in a loop with a token does not grow without bound.
+    std::erase_if(m_event.m_waiters, [](const auto &w) { return w->done; });
     m_event.m_waiters.push_back(m_state);
     m_stop.watch(m_token, m_state);
 }

@@ -1,41 +1,62 @@
 #include "coroutinetest.h"
 
 #include <QEventLoop>
+#include <QPointer>
 #include <QTimer>
+
+#include <memory>
 
 namespace coroute::test {
 
 namespace {
-QCoro::Task<void> drive(QCoro::Task<void> task, bool &done, QEventLoop &loop)
+
+// Heap state shared with the driver: after a watchdog timeout runCoroutine() returns while
+// the task may still be suspended; when it finishes later it must not touch a dead stack.
+struct RunState
+{
+    bool done = false;
+    bool abandoned = false;
+    QPointer<QEventLoop> loop;
+};
+
+QCoro::Task<void> drive(QCoro::Task<void> task, std::shared_ptr<RunState> state)
 {
     try {
         co_await task;
     } catch (const std::exception &e) {
-        QTest::qFail(qPrintable(QStringLiteral("coroutine threw: ") + QString::fromUtf8(e.what())),
-                     __FILE__, __LINE__);
+        if (!state->abandoned)
+            QTest::qFail(qPrintable(QStringLiteral("coroutine threw: ") + QString::fromUtf8(e.what())),
+                         __FILE__, __LINE__);
     } catch (...) {
-        QTest::qFail("coroutine threw a non-standard exception", __FILE__, __LINE__);
+        if (!state->abandoned)
+            QTest::qFail("coroutine threw a non-standard exception", __FILE__, __LINE__);
     }
-    done = true;
-    loop.quit();
+    state->done = true;
+    if (state->loop)
+        state->loop->quit();
 }
+
 } // namespace
 
 bool runCoroutine(QCoro::Task<void> task, int timeoutMs)
 {
+    auto state = std::make_shared<RunState>();
     QEventLoop loop;
-    bool done = false;
-    auto driver = drive(std::move(task), done, loop);
-    if (!done) {
+    state->loop = &loop;
+    auto driver = drive(std::move(task), state);
+    if (!state->done) {
         QTimer watchdog;
         watchdog.setSingleShot(true);
         QObject::connect(&watchdog, &QTimer::timeout, &loop, &QEventLoop::quit);
         watchdog.start(timeoutMs);
         loop.exec();
     }
-    if (!done)
+    state->loop = nullptr;
+    if (!state->done) {
+        state->abandoned = true;
         QTest::qFail("coroutine did not finish before the watchdog fired", __FILE__, __LINE__);
-    return done;
+    }
+    return state->done;
 }
 
 } // namespace coroute::test

@@ -2,6 +2,7 @@
 // Internal to coroute's awaitables; not part of the public API. Do not include directly.
 
 #include <QObject>
+#include <QtGlobal>
 
 #include <coroutine>
 #include <functional>
@@ -53,7 +54,8 @@ class StopWatch
 {
 public:
     StopWatch() = default;
-    // Awaiters are moved only before they suspend, when nothing is registered yet.
+    // GCC 12 moves an awaiter that QCoro's await_transform hands over as an xvalue into the
+    // coroutine frame. That happens before await_suspend(), so only an idle watch is moved.
     StopWatch(StopWatch &&other) noexcept { Q_ASSERT(!other.m_callback); }
     StopWatch &operator=(StopWatch &&) = delete;
 
