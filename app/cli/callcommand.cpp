@@ -55,7 +55,7 @@ QCoro::Task<int> runCall(Runtime &runtime, CallRequest request, SubmitOptions op
         co_return Success;
     }
     printJson(job.toJson(), pretty);
-    printError(u"%1 %2: %3"_s.arg(job.displayName(), toString(job.state), job.error.message));
+    printError(u"%1 %2: %3"_s.arg(job.displayName(), nameOf(job.state), job.error.message));
     co_return interrupted ? Interrupted : JobFailed;
 }
 

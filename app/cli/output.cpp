@@ -26,14 +26,14 @@ void printJson(const QJsonValue &value, bool pretty)
 
 void printLine(const QString &text)
 {
-    const auto bytes = text.toUtf8() + '\n';
+    const QByteArray bytes = text.toUtf8() + '\n';
     std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
     std::fflush(stdout);
 }
 
 void printError(const QString &text)
 {
-    const auto bytes = "coroute: " + text.toUtf8() + '\n';
+    const QByteArray bytes = "coroute: " + text.toUtf8() + '\n';
     std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stderr);
     std::fflush(stderr);
 }

@@ -45,7 +45,7 @@ int routesCommand(const QStringList &args)
         for (const auto &route : runtime.router().routes()) {
             printLine(u"%1 %2 %3 %4"_s.arg(route->method, -6)
                           .arg(route->pathTemplate, -28)
-                          .arg(toString(route->handler.kind), -9)
+                          .arg(nameOf(route->handler.kind), -9)
                           .arg(route->summary));
         }
     }

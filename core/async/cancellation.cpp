@@ -4,7 +4,7 @@ using namespace Qt::StringLiterals;
 
 namespace coroute {
 
-QString toString(CancelReason reason)
+QString nameOf(CancelReason reason)
 {
     switch (reason) {
     case CancelReason::None: return u"none"_s;
@@ -21,7 +21,7 @@ CancelReason cancelReasonFromString(QStringView name)
 {
     for (auto r : {CancelReason::User, CancelReason::Timeout, CancelReason::SiblingFailed,
                    CancelReason::Parent, CancelReason::Shutdown}) {
-        if (name == toString(r))
+        if (name == nameOf(r))
             return r;
     }
     return CancelReason::None;

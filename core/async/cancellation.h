@@ -18,8 +18,8 @@ enum class CancelReason {
 };
 
 /// Stable lower-case name used in JSON and the history store ("sibling_failed").
-QString toString(CancelReason reason);
-/// Parses a name produced by toString(); unknown names give CancelReason::None.
+QString nameOf(CancelReason reason);
+/// Parses a name produced by nameOf(); unknown names give CancelReason::None.
 CancelReason cancelReasonFromString(QStringView name);
 
 /// Thrown out of an awaitable whose stop token fired. Catch it to clean up, then rethrow.

@@ -38,17 +38,20 @@ QCoro::Task<QJsonObject> dashboard(Context &ctx)
     QElapsedTimer timer;
     timer.start();
     const int ms = int(ctx.param(u"ms"_s).toInteger());
-    auto parts = co_await gather<QJsonValue>(
-        {source(ctx, u"users"_s, ms), source(ctx, u"orders"_s, ms), source(ctx, u"stats"_s, ms)}, ctx.token());
+    // The work list is built before the co_await: GCC 12 rejects a braced list of temporaries
+    // inside a co_await expression ("array used as initializer").
+    std::vector<Work<QJsonValue>> work{source(ctx, u"users"_s, ms), source(ctx, u"orders"_s, ms),
+                                       source(ctx, u"stats"_s, ms)};
+    auto parts = co_await gather<QJsonValue>(std::move(work), ctx.token());
     co_return QJsonObject{{u"users"_s, parts[0]}, {u"orders"_s, parts[1]}, {u"stats"_s, parts[2]},
                           {u"elapsed_ms"_s, timer.elapsed()}};
 }
 
 QCoro::Task<QJsonObject> tolerant(Context &ctx)
 {
-    auto settled = co_await gatherSettled<QJsonValue>(
-        {source(ctx, u"users"_s, 50), source(ctx, u"flaky"_s, 30, true), source(ctx, u"stats"_s, 80)},
-        ctx.token());
+    std::vector<Work<QJsonValue>> work{source(ctx, u"users"_s, 50), source(ctx, u"flaky"_s, 30, true),
+                                       source(ctx, u"stats"_s, 80)};
+    auto settled = co_await gatherSettled<QJsonValue>(std::move(work), ctx.token());
     const QStringList names{u"users"_s, u"flaky"_s, u"stats"_s};
     QJsonObject results;
     QJsonObject errors;
@@ -113,7 +116,8 @@ QCoro::Task<QJsonObject> batch(Context &ctx)
             co_await sleep(ctx.clock(), itemMs, t);
             --inFlight;
             processed[i] = QJsonObject{{u"item"_s, items[i]}, {u"index"_s, i}};
-            ctx.setProgress(double(++done) / double(items.size()), u"%1/%2"_s.arg(done).arg(items.size()));
+            ++done;
+            ctx.setProgress(double(done) / double(items.size()), u"%1/%2"_s.arg(done).arg(items.size()));
         });
     }
     co_await workers.join();

@@ -22,7 +22,7 @@ enum class HandlerKind {
     Streaming, ///< returns QCoro::AsyncGenerator<T>: items flow to the caller as produced
 };
 
-QString toString(HandlerKind kind);
+QString nameOf(HandlerKind kind);
 
 /// A handler with its signature erased. Exactly one of the three functions is set.
 struct Handler

@@ -9,7 +9,7 @@ using namespace Qt::StringLiterals;
 
 namespace coroute {
 
-QString toString(HandlerKind kind)
+QString nameOf(HandlerKind kind)
 {
     switch (kind) {
     case HandlerKind::Async:
@@ -22,7 +22,7 @@ QString toString(HandlerKind kind)
     return {};
 }
 
-QString toString(ParamType type)
+QString nameOf(ParamType type)
 {
     switch (type) {
     case ParamType::String:
@@ -47,7 +47,7 @@ QString toString(ParamType type)
     return {};
 }
 
-QString toString(Executor executor)
+QString nameOf(Executor executor)
 {
     return executor == Executor::Pool ? u"pool"_s : u"loop"_s;
 }
@@ -55,7 +55,7 @@ QString toString(Executor executor)
 QJsonObject ParamSpec::toJson() const
 {
     QJsonObject o{{u"name"_s, name},
-                  {u"type"_s, toString(type)},
+                  {u"type"_s, nameOf(type)},
                   {u"required"_s, required},
                   {u"description"_s, description}};
     if (!defaultValue.isUndefined())
@@ -97,7 +97,7 @@ QJsonObject RetryPolicy::toJson() const
 
 QJsonObject RoutePolicy::toJson() const
 {
-    QJsonObject o{{u"executor"_s, toString(executor)}, {u"retry"_s, retry.toJson()}};
+    QJsonObject o{{u"executor"_s, nameOf(executor)}, {u"retry"_s, retry.toJson()}};
     if (timeout)
         o.insert(u"timeout_ms"_s, qint64(timeout->count()));
     if (!limit.isEmpty())
@@ -123,14 +123,14 @@ QJsonObject Route::toJson() const
         QJsonArray fields;
         for (const ParamSpec &f : bodyFields)
             fields.append(f.toJson());
-        bodyJson = QJsonObject{{u"type"_s, toString(bodyType)},
+        bodyJson = QJsonObject{{u"type"_s, nameOf(bodyType)},
                                {u"required"_s, bodyRequired},
                                {u"description"_s, bodyDescription},
                                {u"fields"_s, fields}};
     }
     return QJsonObject{{u"method"_s, method},
                        {u"path"_s, pathTemplate},
-                       {u"kind"_s, toString(handler.kind)},
+                       {u"kind"_s, nameOf(handler.kind)},
                        {u"summary"_s, summary},
                        {u"description"_s, description},
                        {u"params"_s, params},
@@ -213,7 +213,7 @@ RouteBuilder &RouteBuilder::body(ParamType type, bool required, const QString &d
 {
     if (type != ParamType::Array && type != ParamType::Object && type != ParamType::Any)
         detail::throwInvalidRoute(m_route->method, m_route->pathTemplate,
-                                  u"body type must be array, object or any, not %1"_s.arg(toString(type)));
+                                  u"body type must be array, object or any, not %1"_s.arg(nameOf(type)));
     if (!m_route->bodyFields.isEmpty() && type != ParamType::Object)
         detail::throwInvalidRoute(m_route->method, m_route->pathTemplate,
                                   u"a body with fields must be an object"_s);

@@ -21,7 +21,7 @@ namespace coroute {
 enum class ParamType { String, Int, Double, Bool, Uuid, Path, Array, Object, Any };
 
 /// "string", "int", "double", "bool", "uuid", "path", "array", "object", "any".
-QString toString(ParamType type);
+QString nameOf(ParamType type);
 
 /// Where a parameter comes from.
 enum class ParamLocation { Path, Query, Body };
@@ -60,7 +60,7 @@ struct RetryPolicy
 
 /// Where a route's handler runs.
 enum class Executor { Loop, Pool };
-QString toString(Executor executor);
+QString nameOf(Executor executor);
 
 /// How the runtime runs a route: shown by introspection, enforced by the runtime.
 struct RoutePolicy

@@ -772,7 +772,7 @@ QJsonObject Router::openApi(const QString &title, const QString &version) const
                                   {u"summary"_s, route->summary},
                                   {u"description"_s, route->description},
                                   {u"responses"_s, responses},
-                                  {u"x-coroute-kind"_s, toString(route->handler.kind)},
+                                  {u"x-coroute-kind"_s, nameOf(route->handler.kind)},
                                   {u"x-coroute-policy"_s, route->policy.toJson()}};
             if (!parameters.isEmpty())
                 operation.insert(u"parameters"_s, parameters);

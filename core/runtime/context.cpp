@@ -79,7 +79,7 @@ QCoro::Task<QJsonValue> Context::call(QString method, QString path, QJsonObject 
     // to settle. The stop callback may run on any thread, so it only posts the cancel.
     auto *rt = &m_runtime;
     const auto childId = submission.id;
-    const auto by = u"job:"_s + QString::number(m_job);
+    const QString by = u"job:"_s + QString::number(m_job);
     std::optional<std::stop_callback<std::function<void()>>> onStop;
     if (token.stop_possible()) {
         onStop.emplace(token, std::function<void()>([rt, childId, reasonOnStop, by] {

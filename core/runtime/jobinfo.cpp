@@ -6,7 +6,7 @@ using namespace Qt::StringLiterals;
 
 namespace coroute {
 
-QString toString(LogLevel level)
+QString nameOf(LogLevel level)
 {
     switch (level) {
     case LogLevel::Debug: return u"debug"_s;
@@ -20,7 +20,7 @@ QString toString(LogLevel level)
 LogLevel logLevelFromString(QStringView name)
 {
     for (auto l : {LogLevel::Debug, LogLevel::Warning, LogLevel::Error}) {
-        if (name == toString(l))
+        if (name == nameOf(l))
             return l;
     }
     return LogLevel::Info;
@@ -28,7 +28,7 @@ LogLevel logLevelFromString(QStringView name)
 
 QJsonObject LogEntry::toJson() const
 {
-    return {{u"job"_s, qint64(job)}, {u"t_ms"_s, timeMs}, {u"level"_s, toString(level)},
+    return {{u"job"_s, qint64(job)}, {u"t_ms"_s, timeMs}, {u"level"_s, nameOf(level)},
             {u"message"_s, message}};
 }
 
@@ -47,9 +47,9 @@ QJsonObject JobInfo::toJson() const
         {u"path"_s, path},
         {u"route"_s, route},
         {u"params"_s, params},
-        {u"kind"_s, toString(kind)},
-        {u"executor"_s, toString(executor)},
-        {u"state"_s, toString(state)},
+        {u"kind"_s, nameOf(kind)},
+        {u"executor"_s, nameOf(executor)},
+        {u"state"_s, nameOf(state)},
         {u"created_ms"_s, createdMs},
         {u"attempts"_s, attempts},
     };
@@ -76,7 +76,7 @@ QJsonObject JobInfo::toJson() const
     if (!warnings.isEmpty())
         o.insert(u"warnings"_s, QJsonArray::fromStringList(warnings));
     if (cancelReason != CancelReason::None) {
-        o.insert(u"cancel_reason"_s, toString(cancelReason));
+        o.insert(u"cancel_reason"_s, nameOf(cancelReason));
         o.insert(u"cancelled_by"_s, cancelledBy);
     }
     if (state == JobState::Succeeded)

@@ -16,7 +16,7 @@ namespace coroute {
 
 /// Severity of a job's log line.
 enum class LogLevel { Debug, Info, Warning, Error };
-QString toString(LogLevel level);
+QString nameOf(LogLevel level);
 LogLevel logLevelFromString(QStringView name);
 
 /// One line a job logged.

@@ -4,7 +4,7 @@ using namespace Qt::StringLiterals;
 
 namespace coroute {
 
-QString toString(JobState state)
+QString nameOf(JobState state)
 {
     switch (state) {
     case JobState::Pending: return u"pending"_s;
@@ -22,7 +22,7 @@ QString toString(JobState state)
 JobState jobStateFromString(QStringView name, bool *ok)
 {
     for (int i = 0; i <= int(JobState::Interrupted); ++i) {
-        if (name == toString(JobState(i))) {
+        if (name == nameOf(JobState(i))) {
             if (ok)
                 *ok = true;
             return JobState(i);

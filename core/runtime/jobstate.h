@@ -20,8 +20,8 @@ enum class JobState {
 };
 
 /// "pending", "running", "cancelling", "succeeded", "failed", "cancelled", "timed_out", "interrupted".
-QString toString(JobState state);
-/// Parses a name produced by toString(); returns false in ok for an unknown name.
+QString nameOf(JobState state);
+/// Parses a name produced by nameOf(); returns false in ok for an unknown name.
 JobState jobStateFromString(QStringView name, bool *ok = nullptr);
 /// Whether the state is final (succeeded, failed, cancelled, timed_out, interrupted).
 constexpr bool isTerminal(JobState s)

@@ -7,7 +7,9 @@
 #include "runtime/detail/detached_p.h"
 #include "runtime/detail/jobrecord_p.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QHash>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
@@ -89,9 +91,19 @@ Runtime::Runtime(QObject *parent) : QObject(parent), d(std::make_unique<Private>
 
 Runtime::~Runtime()
 {
-    // Jobs still suspended hold references to this runtime: they must have been shut down.
-    if (d->registry.activeCount() > 0)
-        qCWarning(lcRuntime) << d->registry.activeCount() << "jobs still active when the runtime was destroyed";
+    // Suspended jobs hold references into this runtime, and their frames may only end by
+    // resuming. Cancel them and let them unwind (bounded) rather than leave them dangling.
+    if (d->registry.activeCount() > 0) {
+        qCWarning(lcRuntime) << d->registry.activeCount() << "jobs still active when the runtime was destroyed;"
+                             << "cancelling them (use shutdown() to wait properly)";
+        cancelAll(CancelReason::Shutdown, u"shutdown"_s);
+        QElapsedTimer waited;
+        waited.start();
+        while (d->registry.activeCount() > 0 && waited.elapsed() < 10000)
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+        if (d->registry.activeCount() > 0)
+            qCCritical(lcRuntime) << d->registry.activeCount() << "jobs ignored cancellation for 10 s";
+    }
     d->pool.waitForDone();
 }
 
@@ -189,7 +201,8 @@ QCoro::Task<JobInfo> Runtime::wait(JobId id, std::stop_token token)
     if (!rec)
         throw Error(404, u"unknown_job"_s, u"no job with id "_s + QString::number(id));
     co_await rec->done.wait(std::move(token));
-    co_return rec->info;
+    // An explicit copy: QCoro 0.8's return_value(U &&) moves from a non-const lvalue.
+    co_return JobInfo(rec->info);
 }
 
 bool Runtime::cancel(JobId id, CancelReason reason, const QString &requestedBy)
@@ -203,7 +216,7 @@ bool Runtime::cancel(JobId id, CancelReason reason, const QString &requestedBy)
         d->registry.setState(*rec, JobState::Cancelling);
     else
         d->registry.markDirty(*rec);
-    const auto by = u"job:"_s + QString::number(id);
+    const QString by = u"job:"_s + QString::number(id);
     for (auto child : std::as_const(rec->children))
         cancel(child, CancelReason::Parent, by);
     rec->stop.request_stop();
@@ -343,7 +356,7 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
     } else if (reason != CancelReason::None || cancelled) {
         finish(*rec, JobState::Cancelled, {},
                {499, u"cancelled"_s,
-                u"cancelled (%1) by %2"_s.arg(toString(reason),
+                u"cancelled (%1) by %2"_s.arg(nameOf(reason),
                                                rec->info.cancelledBy.isEmpty() ? u"the handler"_s : rec->info.cancelledBy),
                 {}});
     } else if (!error.isNull()) {

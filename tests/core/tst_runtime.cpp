@@ -5,6 +5,7 @@
 #include "coroutinetest.h"
 #include "eventloopchecker.h"
 
+#include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTest>
 #include <QThread>
@@ -149,7 +150,7 @@ private Q_SLOTS:
         QCOMPARE(t.cancelReason, CancelReason::User);
         QCOMPARE(t.cancelledBy, u"tester"_s);
         QCOMPARE(m.cancelReason, CancelReason::Parent);
-        QCOMPARE(m.cancelledBy, u"job:%1"_s.arg(top));
+        QVERIFY2(m.cancelledBy == u"job:%1"_s.arg(top), QJsonDocument(m.toJson()).toJson().constData());
         QCOMPARE(l.cancelReason, CancelReason::Parent);
         QCOMPARE(l.cancelledBy, u"job:%1"_s.arg(middle));
         QCOMPARE(m.parent, top);
@@ -273,7 +274,9 @@ private Q_SLOTS:
         QList<JobId> ids;
         for (int i = 0; i < 10; ++i)
             ids << rt.submit(get(u"/w"_s)).id;
-        QCOMPARE(rt.jobs().countIn(JobState::Pending), 10);
+        // The first two take the permits at once (handlers start eagerly); the rest queue.
+        QCOMPARE(rt.jobs().countIn(JobState::Running), 2);
+        QCOMPARE(rt.jobs().countIn(JobState::Pending), 8);
         QTRY_COMPARE_WITH_TIMEOUT(rt.jobs().countIn(JobState::Succeeded), 10, 10000);
         QCOMPARE(maxInFlight, 2);
         qint64 queued = 0;

@@ -51,3 +51,18 @@ bool runCoroutine(QCoro::Task<void> task, int timeoutMs = 10000);
         if (!QTest::qVerify(static_cast<bool>(cond), #cond, message, __FILE__, __LINE__)) \
             co_return;                                                                    \
     } while (false)
+
+#include "async/cancellation.h"
+#include "router/route.h"
+#include "runtime/jobinfo.h"
+#include "runtime/jobstate.h"
+
+// QCOMPARE prints coroute's enums by name.
+namespace coroute {
+inline char *toString(JobState v) { return qstrdup(qPrintable(nameOf(v))); }
+inline char *toString(CancelReason v) { return qstrdup(qPrintable(nameOf(v))); }
+inline char *toString(Executor v) { return qstrdup(qPrintable(nameOf(v))); }
+inline char *toString(HandlerKind v) { return qstrdup(qPrintable(nameOf(v))); }
+inline char *toString(ParamType v) { return qstrdup(qPrintable(nameOf(v))); }
+inline char *toString(LogLevel v) { return qstrdup(qPrintable(nameOf(v))); }
+} // namespace coroute
