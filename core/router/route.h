@@ -35,7 +35,7 @@ struct ParamSpec
     QString description;
     bool required = false;
     QJsonValue defaultValue = QJsonValue(QJsonValue::Undefined);
-    QStringList choices;            ///< allowed values (strings), empty for any
+    QStringList choices;            ///< allowed values as text ("1", "true"), empty for any
     std::optional<double> minimum;  ///< for Int and Double
     std::optional<double> maximum;  ///< for Int and Double
 

@@ -45,6 +45,9 @@ struct Node
     std::unique_ptr<Node> string;
     std::unique_ptr<Node> rest;
     std::array<std::shared_ptr<const Route>, detail::methodCount> routes; // by method index
+    // Per method: the path parameter names with null values. Filling a copy of it is cheaper
+    // than building the object key by key on every resolve.
+    std::array<QJsonObject, detail::methodCount> pathParamKeys;
 };
 
 std::unique_ptr<Node> *childSlot(Node &node, const TemplateSegment &seg)
@@ -169,7 +172,11 @@ public:
 
     void insert(const std::shared_ptr<Route> &route, const QList<TemplateSegment> &segments)
     {
-        nodeFor(segments).routes[detail::methodIndex(route->method)] = route;
+        Node &node = nodeFor(segments);
+        const int m = detail::methodIndex(route->method);
+        node.routes[m] = route;
+        for (const ParamSpec &p : std::as_const(route->pathParams))
+            node.pathParamKeys[m].insert(p.name, QJsonValue());
         routes.append(route);
     }
 
@@ -265,15 +272,19 @@ private:
         if (m_method < 0 || !node.routes[m_method])
             return false;
         if (firstError) // only a fully valid match could still do better
-            return validate(node.routes[m_method], /*keepError=*/false);
-        return validate(node.routes[m_method], /*keepError=*/true);
+            return validate(node, /*keepError=*/false);
+        const bool valid = validate(node, /*keepError=*/true);
+        // In the loose walk the first candidate is the answer: it has an invalid segment.
+        return valid || !strict;
     }
 
     // Validates every parameter of a candidate route; true when it matched without errors.
-    bool validate(const std::shared_ptr<const Route> &route, bool keepError)
+    bool validate(const Node &node, bool keepError)
     {
+        const std::shared_ptr<const Route> &route = node.routes[m_method];
         QJsonArray errors;
         RouteMatch result;
+        result.pathParams = node.pathParamKeys[m_method];
 
         for (qsizetype k = 0; k < m_captures.size() && k < route->pathParams.size(); ++k) {
             const Capture &c = m_captures[k];

@@ -55,7 +55,9 @@ public:
 ///
 /// Template segments: literal, {name} (string), {name:int}, {name:double}, {name:bool},
 /// {name:uuid}, and {name:path} (the rest of the path, last segment only). A literal segment
-/// wins over a parameter, a typed parameter over {name}, and {name} over {name:path}.
+/// wins over a parameter, a typed parameter over {name}, and {name} over {name:path}; typed
+/// parameters at one position are tried as int, bool, uuid, then double. A match whose
+/// parameters are all valid wins over a higher-priority one with errors.
 /// Not thread-safe: build the table first, then resolve from any thread.
 class Router
 {
@@ -97,9 +99,12 @@ public:
     std::shared_ptr<const Route> find(const QString &method, const QString &pathTemplate) const;
 
     /// Resolves a request. path may carry a query string ("/sys/sleep?ms=10"); its values
-    /// are percent-decoded and merged under query. Query values may be strings (parsed by
-    /// type, as from a URL) or JSON values of the declared type (as from a plan).
-    /// Every invalid field is reported at once in the 422 detail.
+    /// are percent-decoded ('+' is a space) and merged under query: a key present in query
+    /// wins, and a key repeated in the string keeps its last value. Query values may be
+    /// strings (parsed by type, as from a URL) or JSON values of the declared type (as from
+    /// a plan); null counts as absent. Path segments are percent-decoded after splitting on
+    /// '/'. An empty segment never matches, so "/items/" is not "/items" (404).
+    /// Every invalid field is reported at once in the 422 detail. Thread-safe (const).
     Resolution resolve(const QString &method, const QString &path, const QJsonObject &query = {},
                        const QJsonValue &body = QJsonValue(QJsonValue::Undefined)) const;
 
