@@ -133,10 +133,10 @@ void tst_Router::handlerKinds()
     QVERIFY(a.policy.executor == coroute::Executor::Loop);
     QVERIFY(s.policy.executor == coroute::Executor::Pool);
     QVERIFY(g.policy.executor == coroute::Executor::Loop);
-    QCOMPARE(toString(coroute::HandlerKind::Async), u"async"_s);
-    QCOMPARE(toString(coroute::HandlerKind::Sync), u"sync"_s);
-    QCOMPARE(toString(coroute::HandlerKind::Streaming), u"streaming"_s);
-    QCOMPARE(toString(coroute::Executor::Pool), u"pool"_s);
+    QCOMPARE(nameOf(coroute::HandlerKind::Async), u"async"_s);
+    QCOMPARE(nameOf(coroute::HandlerKind::Sync), u"sync"_s);
+    QCOMPARE(nameOf(coroute::HandlerKind::Streaming), u"streaming"_s);
+    QCOMPARE(nameOf(coroute::Executor::Pool), u"pool"_s);
 
     const auto &lower = r.add(u"post"_s, u"/p"_s, syncHandler).route();
     QCOMPARE(lower.method, u"POST"_s);
