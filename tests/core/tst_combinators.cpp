@@ -149,6 +149,7 @@ private Q_SLOTS:
     void gatherFailFast();
     void gatherVoid();
     void gatherEmpty();
+    void gatherMany();
     void gatherSettledMix();
     void raceWinner();
     void raceFailureWins();
@@ -254,6 +255,36 @@ void tst_Combinators::gatherEmpty()
             threw = true;
         }
         CO_VERIFY(threw);
+    }()));
+}
+
+void tst_Combinators::gatherMany()
+{
+    QVERIFY(runCoroutine([]() -> QCoro::Task<void> {
+        ManualClock clock;
+        Log log;
+        constexpr int n = 2000;
+        std::vector<Work<int>> work;
+        for (int i = 0; i < n; ++i)
+            work.push_back(sleeper(log, QString::number(i), clock, milliseconds(1 + (i * 7) % 50), i));
+        auto task = gather<int>(std::move(work));
+        clock.advance(50ms);
+        const auto values = co_await task;
+        CO_COMPARE(int(values.size()), n);
+        for (int i = 0; i < n; ++i)
+            CO_COMPARE(values[i], i);
+        // Cancelling many: all settle before the combinator throws.
+        log.entries.clear();
+        std::stop_source stop;
+        std::vector<Work<int>> more;
+        for (int i = 0; i < n; ++i)
+            more.push_back(sleeper(log, QString::number(i), clock, 100ms, i));
+        auto cancelled = gather<int>(std::move(more), stop.get_token());
+        stop.request_stop();
+        const bool threw = co_await throwsCancelled(std::move(cancelled));
+        CO_VERIFY(threw);
+        CO_COMPARE(log.entries.count(), 2 * n);
+        CO_COMPARE(clock.pendingTimers(), 0);
     }()));
 }
 
