@@ -99,7 +99,7 @@ void tst_Async::cleanup()
 
 void tst_Async::cancelReasonNames()
 {
-    QCOMPARE(toString(CancelReason::SiblingFailed), u"sibling_failed"_s);
+    QCOMPARE(nameOf(CancelReason::SiblingFailed), u"sibling_failed"_s);
     QVERIFY(cancelReasonFromString(u"timeout") == CancelReason::Timeout);
     QVERIFY(cancelReasonFromString(u"bogus") == CancelReason::None);
     QVERIFY(TimedOut().reason() == CancelReason::Timeout);
