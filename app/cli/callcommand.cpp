@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 #include "cli/exitcode.h"
 #include "cli/output.h"
+#include "cli/runtimeoptions.h"
 #include "cli/signalwatcher.h"
 
 #include "jobs/builtins.h"
@@ -67,6 +68,7 @@ int callCommand(const QStringList &args)
     parser.setApplicationDescription(u"Run one route as a job and print its result as JSON "
                                       "(JSON lines for a streaming route)."_s);
     parser.addHelpOption();
+    addRuntimeOptions(parser);
     parser.addPositionalArgument(u"method"_s, u"GET, POST, PUT, PATCH or DELETE"_s);
     parser.addPositionalArgument(u"path"_s, u"The path, optionally with a query string: /sys/sleep?ms=10"_s);
     parser.addOption({{u"q"_s, u"query"_s}, u"A query parameter (repeatable)."_s, u"key=value"_s});
@@ -119,8 +121,11 @@ int callCommand(const QStringList &args)
         options.timeout = std::chrono::milliseconds(ms);
     }
 
+    const auto config = builtinsConfig(parser);
+    if (!config)
+        return Usage;
     Runtime runtime;
-    registerBuiltins(runtime);
+    registerBuiltins(runtime, *config);
     SignalWatcher signals;
     bool interrupted = false;
     QObject::connect(&signals, &SignalWatcher::interrupted, &runtime, [&] {

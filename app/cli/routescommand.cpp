@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 #include "cli/exitcode.h"
 #include "cli/output.h"
+#include "cli/runtimeoptions.h"
 
 #include "jobs/builtins.h"
 #include "runtime/runtime.h"
@@ -17,6 +18,7 @@ int routesCommand(const QStringList &args)
     QCommandLineParser parser;
     parser.setApplicationDescription(u"List the registered routes."_s);
     parser.addHelpOption();
+    addRuntimeOptions(parser);
     parser.addOption({u"json"_s, u"Print the routes and their metadata as JSON."_s});
     parser.addOption({u"openapi"_s, u"Print an OpenAPI 3.1 document."_s});
     if (!parser.parse(args)) {
@@ -35,8 +37,11 @@ int routesCommand(const QStringList &args)
         printError(u"--json and --openapi are exclusive"_s);
         return Usage;
     }
+    const auto config = builtinsConfig(parser);
+    if (!config)
+        return Usage;
     Runtime runtime;
-    registerBuiltins(runtime);
+    registerBuiltins(runtime, *config);
     if (parser.isSet(u"json"_s)) {
         printJson(runtime.router().toJson(), true);
     } else if (parser.isSet(u"openapi"_s)) {

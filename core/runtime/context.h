@@ -22,6 +22,9 @@ namespace coroute {
 
 class Runtime;
 class Clock;
+class FileRoots;
+class HttpClient;
+class Database;
 
 /// What a handler receives: its parameters, its cancellation token, and the runtime's
 /// services. Valid for the duration of the handler call. Methods marked thread-safe may be
@@ -83,6 +86,17 @@ public:
 
     QThreadPool &pool() const;
     Clock &clock() const;
+
+    // Services of the built-in local jobs (registered by registerBuiltins). Each throws
+    // Error(500, "no_service") when its service was not registered on the runtime.
+
+    /// Sandboxed file access, confined to the configured root folders (core/jobs/fs).
+    FileRoots &files() const;
+    /// The shared HTTP client: timeouts, retries, size limits, per-host limits (core/jobs/http).
+    HttpClient &http() const;
+    /// The SQLite database at name (a path inside the roots), opened on first use and shared
+    /// by jobs; statements run on its own thread (core/jobs/db).
+    QCoro::Task<std::shared_ptr<Database>> db(QString name);
 
 private:
     friend class Runtime;

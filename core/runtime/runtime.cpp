@@ -19,7 +19,7 @@
 
 using namespace Qt::StringLiterals;
 
-Q_LOGGING_CATEGORY(lcRuntime, "coroute.runtime")
+Q_LOGGING_CATEGORY(lcRuntime, "coroute.runtime", QtInfoMsg)
 
 namespace coroute {
 
@@ -59,6 +59,7 @@ public:
     std::unique_ptr<Semaphore> globalLimit;
     QHash<QString, std::shared_ptr<Semaphore>> limits;
     std::unordered_map<std::type_index, Provider> providers;
+    std::unordered_map<std::type_index, std::shared_ptr<void>> services;
 
     Semaphore &namedLimit(const QString &name)
     {
@@ -145,6 +146,17 @@ int Runtime::limit(const QString &name) const
 void Runtime::addProvider(std::type_index type, Provider provider)
 {
     d->providers.insert_or_assign(type, std::move(provider));
+}
+
+void Runtime::setServiceImpl(std::type_index type, std::shared_ptr<void> service)
+{
+    d->services.insert_or_assign(type, std::move(service));
+}
+
+void *Runtime::serviceImpl(std::type_index type) const
+{
+    const auto it = d->services.find(type);
+    return it == d->services.end() ? nullptr : it->second.get();
 }
 
 const Runtime::Provider *Runtime::provider(std::type_index type) const

@@ -101,6 +101,20 @@ public:
         addProvider(std::type_index(typeid(T)), std::move(p));
     }
 
+    /// Registers a runtime-wide service (the file roots, the HTTP client, the SQLite
+    /// connections) that handlers reach through Context accessors. Replaces an earlier one.
+    template<typename T>
+    void setService(std::shared_ptr<T> service)
+    {
+        setServiceImpl(std::type_index(typeid(T)), std::move(service));
+    }
+    /// The service of type T, or null when none was registered.
+    template<typename T>
+    T *service() const
+    {
+        return static_cast<T *>(serviceImpl(std::type_index(typeid(T))));
+    }
+
     /// Resolves the request and starts a job for it, or refuses it (404, 405, 422).
     Submission submit(const CallRequest &request, SubmitOptions options = {});
     /// Submits and waits until the job ends.
@@ -128,6 +142,8 @@ public:
 private:
     friend class Context;
     void addProvider(std::type_index type, Provider provider);
+    void setServiceImpl(std::type_index type, std::shared_ptr<void> service);
+    void *serviceImpl(std::type_index type) const;
     const Provider *provider(std::type_index type) const;
 
     class Private;
