@@ -2,13 +2,14 @@
 
 #include <algorithm>
 
+using namespace Qt::StringLiterals;
+
 namespace coroute {
 
 void AsyncEvent::Awaiter::await_suspend(std::coroutine_handle<> h)
 {
     m_state = std::make_shared<detail::Resumption>();
-    m_state->handle = h;
-    m_state->anchor = detail::threadAnchor();
+    m_state->suspend(h, m_event.m_description.isEmpty() ? u"event"_s : m_event.m_description);
     // Waiters that left by cancellation stay listed until set(); drop them here so an event
     // waited on in a loop with a token does not grow without bound.
     std::erase_if(m_event.m_waiters, [](const auto &w) { return w->done; });

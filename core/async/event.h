@@ -41,9 +41,12 @@ public:
     /// Awaitable; completes early with Cancelled when the token fires.
     Awaiter wait(std::stop_token token = {}) { return Awaiter(*this, std::move(token)); }
     int waiterCount() const;
+    /// What a waiter is shown waiting on ("child job 17"); "event" by default.
+    void setDescription(const QString &description) { m_description = description; }
 
 private:
     bool m_set = false;
+    QString m_description;
     std::vector<std::shared_ptr<detail::Resumption>> m_waiters;
 };
 

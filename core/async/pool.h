@@ -63,8 +63,7 @@ public:
     void await_suspend(std::coroutine_handle<> h)
     {
         auto &r = *m_state->resumption;
-        r.handle = h;
-        r.anchor = threadAnchor();
+        r.suspend(h, QStringLiteral("pool work"));
         // Cancellation can only win while the work is still queued; running work is waited for.
         std::weak_ptr<PoolState<R>> weak = m_state;
         r.onCancel = [weak] {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+using namespace Qt::StringLiterals;
+
 namespace coroute {
 
 Semaphore::Permit &Semaphore::Permit::operator=(Permit &&other) noexcept
@@ -35,9 +37,11 @@ void Semaphore::AcquireAwaiter::await_suspend(std::coroutine_handle<> h)
 {
     m_waiter = std::make_shared<Waiter>();
     m_waiter->state = std::make_shared<detail::Resumption>();
-    m_waiter->state->handle = h;
-    m_waiter->state->anchor = detail::threadAnchor();
     m_sem.m_queue.push_back(m_waiter);
+    m_waiter->state->suspend(h, u"semaphore '%1': queued at position %2, %3 permits"_s
+                                    .arg(m_sem.m_name.isEmpty() ? u"unnamed"_s : m_sem.m_name)
+                                    .arg(m_sem.waiting())
+                                    .arg(m_sem.m_capacity));
     m_stop.watch(m_token, m_waiter->state);
 }
 

@@ -1,12 +1,14 @@
 #include "async/sleep.h"
 
+using namespace Qt::StringLiterals;
+
 namespace coroute::detail {
 
 void SleepAwaiter::await_suspend(std::coroutine_handle<> h)
 {
     m_state = std::make_shared<Resumption>();
-    m_state->handle = h;
-    m_state->anchor = threadAnchor();
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(m_deadline - m_clock.now()).count();
+    m_state->suspend(h, u"sleep %1 ms"_s.arg(ms));
     const auto id = m_clock.schedule(m_deadline, [s = m_state] { s->resume(false); });
     m_state->onCancel = [clock = &m_clock, id] {
         clock->unschedule(id);

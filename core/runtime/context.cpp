@@ -7,6 +7,7 @@
 #include <QMetaObject>
 #include <QThread>
 
+#include <algorithm>
 #include <optional>
 
 using namespace Qt::StringLiterals;
@@ -14,7 +15,8 @@ using namespace Qt::StringLiterals;
 namespace coroute {
 
 Context::Context(Runtime &runtime, JobId job, std::shared_ptr<const Route> route, QJsonObject pathParams,
-                 QJsonObject query, QJsonValue body, std::stop_token token)
+                 QJsonObject query, QJsonValue body, std::stop_token token, QByteArray traceId,
+                 quint64 parentSpan, qint64 startNs)
     : m_runtime(runtime)
     , m_job(job)
     , m_route(std::move(route))
@@ -22,10 +24,123 @@ Context::Context(Runtime &runtime, JobId job, std::shared_ptr<const Route> route
     , m_query(std::move(query))
     , m_body(std::move(body))
     , m_token(std::move(token))
+    , m_root(std::make_shared<detail::SpanState>())
 {
+    auto &root = m_root->data;
+    root.traceId = traceId.isEmpty() ? trace::newTraceId() : std::move(traceId);
+    root.spanId = trace::newSpanId();
+    root.parentId = parentSpan;
+    root.job = m_job;
+    root.name = m_route->displayName();
+    root.startNs = startNs ? startNs : trace::nowNs();
+    root.thread = u"loop"_s;
+    m_open.push_back(m_root);
 }
 
-Context::~Context() = default;
+Context::~Context()
+{
+    // A root never ended (the runtime always ends it) would be lost: end it as unset.
+    if (!m_root->ended)
+        endSpan(m_root, SpanStatus::Unset, {});
+}
+
+QByteArray Context::traceId() const
+{
+    return m_root->data.traceId;
+}
+
+quint64 Context::rootSpanId() const
+{
+    return m_root->data.spanId;
+}
+
+quint64 Context::currentSpanId() const
+{
+    QMutexLocker lock(&m_spanMutex);
+    return m_open.empty() ? m_root->data.spanId : m_open.back()->data.spanId;
+}
+
+Span Context::span(const QString &name, const QJsonObject &attributes)
+{
+    auto state = std::make_shared<detail::SpanState>();
+    auto &d = state->data;
+    d.traceId = m_root->data.traceId;
+    d.spanId = trace::newSpanId();
+    d.job = m_job;
+    d.name = name;
+    d.attributes = attributes;
+    d.startNs = trace::nowNs();
+    d.thread = QThread::currentThread() == m_runtime.thread() ? u"loop"_s : u"pool"_s;
+    {
+        QMutexLocker lock(&m_spanMutex);
+        d.parentId = m_open.empty() ? m_root->data.spanId : m_open.back()->data.spanId;
+        m_open.push_back(state);
+    }
+    return Span(this, std::move(state));
+}
+
+void Context::updateSpan(detail::SpanState &state, const std::function<void(SpanData &)> &change)
+{
+    QMutexLocker lock(&m_spanMutex);
+    if (!state.ended)
+        change(state.data);
+}
+
+void Context::endSpan(const std::shared_ptr<detail::SpanState> &state, SpanStatus status, const QString &message)
+{
+    SpanData data;
+    {
+        QMutexLocker lock(&m_spanMutex);
+        if (state->ended)
+            return;
+        state->ended = true;
+        // Interleaved spans (gather branches) may end out of order: remove wherever it is.
+        m_open.erase(std::remove(m_open.begin(), m_open.end(), state), m_open.end());
+        if (state->data.status == SpanStatus::Unset) {
+            state->data.status = status;
+            state->data.statusMessage = message;
+        }
+        state->data.endNs = trace::nowNs();
+        data = state->data;
+    }
+    deliver(std::move(data));
+}
+
+void Context::addEventToCurrentSpan(const QString &name, const QJsonObject &attributes) const
+{
+    QMutexLocker lock(&m_spanMutex);
+    auto &target = m_open.empty() ? m_root : m_open.back();
+    if (!target->ended)
+        target->data.events.append({trace::nowNs(), name, attributes});
+}
+
+void Context::addRootEvent(const QString &name, const QJsonObject &attributes)
+{
+    updateSpan(*m_root, [&](SpanData &d) { d.events.append({trace::nowNs(), name, attributes}); });
+}
+
+void Context::endRoot(SpanStatus status, const QString &message, const QJsonObject &attributes)
+{
+    updateSpan(*m_root, [&](SpanData &d) {
+        for (auto it = attributes.constBegin(); it != attributes.constEnd(); ++it)
+            d.attributes.insert(it.key(), it.value());
+        d.status = status;
+        d.statusMessage = message;
+    });
+    endSpan(m_root, status, message);
+}
+
+void Context::deliver(SpanData data) const
+{
+    auto *rt = &m_runtime;
+    if (QThread::currentThread() == rt->thread()) {
+        rt->jobs().addSpan(std::move(data));
+        return;
+    }
+    QMutexLocker lock(&m_spanMutex); // keeps delivery order for one job's pool spans
+    QMetaObject::invokeMethod(rt, [rt, data = std::move(data)]() mutable { rt->jobs().addSpan(std::move(data)); },
+                              Qt::QueuedConnection);
+}
 
 QJsonValue Context::param(const QString &name) const
 {
@@ -40,6 +155,7 @@ QJsonValue Context::param(const QString &name) const
 
 void Context::log(const QString &message, LogLevel level) const
 {
+    addEventToCurrentSpan(u"log"_s, {{u"level"_s, nameOf(level)}, {u"message"_s, message}});
     LogEntry entry{m_job, QDateTime::currentMSecsSinceEpoch(), level, message};
     auto *rt = &m_runtime;
     if (QThread::currentThread() == rt->thread()) {
@@ -70,7 +186,8 @@ void Context::setProgress(double fraction, const QString &text) const
 QCoro::Task<QJsonValue> Context::call(QString method, QString path, QJsonObject query, QJsonValue body,
                                       std::stop_token token, CancelReason reasonOnStop)
 {
-    const auto submission = m_runtime.submit({method, path, query, body}, SubmitOptions{.parent = m_job});
+    const auto submission = m_runtime.submit({method, path, query, body},
+                                             SubmitOptions{.parent = m_job, .traceId = traceId(), .parentSpan = currentSpanId()});
     if (!submission.accepted()) {
         const auto &err = *submission.refused;
         throw Error(err.status, u"dispatch"_s, u"%1 %2: %3"_s.arg(method, path, err.message), err.toJson());
@@ -99,7 +216,8 @@ QCoro::Task<QJsonValue> Context::call(QString method, QString path, QJsonObject 
 
 JobId Context::background(QString method, QString path, QJsonObject query, QJsonValue body)
 {
-    const auto submission = m_runtime.submit({method, path, query, body}, SubmitOptions{.linkedFrom = m_job});
+    const auto submission = m_runtime.submit({method, path, query, body},
+                                             SubmitOptions{.linkedFrom = m_job, .traceId = traceId(), .parentSpan = currentSpanId()});
     if (!submission.accepted()) {
         const auto &err = *submission.refused;
         throw Error(err.status, u"dispatch"_s, u"%1 %2: %3"_s.arg(method, path, err.message), err.toJson());

@@ -3,6 +3,7 @@
 #include "async/cancellation.h"
 #include "router/route.h"
 #include "runtime/jobinfo.h"
+#include "trace/span.h"
 
 #include <QJsonObject>
 #include <QJsonValue>
@@ -32,8 +33,11 @@ class Database;
 class Context
 {
 public:
+    /// Made by the runtime for each job; opens the job's root span (a child of parentSpan in
+    /// traceId, or the root of a new trace when traceId is empty).
     Context(Runtime &runtime, JobId job, std::shared_ptr<const Route> route, QJsonObject pathParams,
-            QJsonObject query, QJsonValue body, std::stop_token token);
+            QJsonObject query, QJsonValue body, std::stop_token token, QByteArray traceId = {},
+            quint64 parentSpan = 0, qint64 startNs = 0);
     ~Context();
     Context(const Context &) = delete;
     Context &operator=(const Context &) = delete;
@@ -87,6 +91,16 @@ public:
     QThreadPool &pool() const;
     Clock &clock() const;
 
+    /// Opens a span, a child of the innermost span of this job still open (the job's root
+    /// span at first). It follows the job across co_await and onto pool threads, and child
+    /// jobs started while it is open hang below it. Thread-safe.
+    Span span(const QString &name, const QJsonObject &attributes = {});
+    /// The job's trace id (shared by its whole job tree) and root span id.
+    QByteArray traceId() const;
+    quint64 rootSpanId() const;
+    /// The innermost open span (the root span when no other is open). Thread-safe.
+    quint64 currentSpanId() const;
+
     // Services of the built-in local jobs (registered by registerBuiltins). Each throws
     // Error(500, "no_service") when its service was not registered on the runtime.
 
@@ -100,6 +114,15 @@ public:
 
 private:
     friend class Runtime;
+    friend class Span;
+    void updateSpan(detail::SpanState &state, const std::function<void(SpanData &)> &change);
+    void endSpan(const std::shared_ptr<detail::SpanState> &state, SpanStatus status, const QString &message);
+    /// Adds an event to the innermost open span. Thread-safe.
+    void addEventToCurrentSpan(const QString &name, const QJsonObject &attributes) const;
+    void addRootEvent(const QString &name, const QJsonObject &attributes);
+    /// Ends the root span with the job's outcome; the runtime calls it once, at the end.
+    void endRoot(SpanStatus status, const QString &message, const QJsonObject &attributes);
+    void deliver(SpanData data) const;
     std::shared_ptr<void> dependency(std::type_index type);
     /// Awaits the async cleanups of every dependency created, newest first.
     QCoro::Task<void> releaseDependencies();
@@ -111,6 +134,10 @@ private:
     QJsonObject m_query;
     QJsonValue m_body;
     std::stop_token m_token;
+
+    mutable QMutex m_spanMutex;
+    std::shared_ptr<detail::SpanState> m_root;
+    std::vector<std::shared_ptr<detail::SpanState>> m_open; ///< innermost last
 
     QMutex m_depsMutex;
     struct Created

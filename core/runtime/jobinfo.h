@@ -5,6 +5,7 @@
 #include "router/route.h"
 #include "runtime/error.h"
 #include "runtime/jobstate.h"
+#include "trace/spandata.h"
 
 #include <QJsonObject>
 #include <QList>
@@ -69,12 +70,17 @@ struct JobInfo
     QJsonObject toJson() const;
 };
 
-/// A batch of job changes: every job that changed since the last batch, as it is now.
-/// Emitted at most every ~30 ms, never once per job event.
+/// A batch of job changes: every job that changed since the last batch, as it is now, and
+/// the log lines and finished spans since then. Emitted at most every ~30 ms, never once per
+/// job event. The GUI and the history store both follow this one stream.
 struct ChangeSet
 {
     quint64 sequence = 0;
     QList<JobInfo> jobs;
+    QList<LogEntry> logs;
+    QList<SpanData> spans;
+
+    bool isEmpty() const { return jobs.isEmpty() && logs.isEmpty() && spans.isEmpty(); }
 };
 
 } // namespace coroute

@@ -85,16 +85,28 @@ void JobRegistry::markDirty(detail::JobRecord &r)
         r.dirty = true;
         m_dirty.append(r.info.id);
     }
+    scheduleFlush();
+}
+
+void JobRegistry::scheduleFlush()
+{
     if (!m_flushScheduled) {
         m_flushScheduled = true;
         QTimer::singleShot(m_batchIntervalMs, this, &JobRegistry::flush);
     }
 }
 
+void JobRegistry::addSpan(SpanData span)
+{
+    m_newSpans.append(std::move(span));
+    scheduleFlush();
+}
+
 void JobRegistry::appendLog(JobId id, LogEntry entry)
 {
     if (auto *r = record(id)) {
-        r->logs.append(std::move(entry));
+        r->logs.append(entry);
+        m_newLogs.append(std::move(entry));
         markDirty(*r);
     }
 }
@@ -102,10 +114,12 @@ void JobRegistry::appendLog(JobId id, LogEntry entry)
 void JobRegistry::flush()
 {
     m_flushScheduled = false;
-    if (m_dirty.isEmpty())
+    if (m_dirty.isEmpty() && m_newLogs.isEmpty() && m_newSpans.isEmpty())
         return;
     ChangeSet set;
     set.sequence = ++m_sequence;
+    set.logs = std::exchange(m_newLogs, {});
+    set.spans = std::exchange(m_newSpans, {});
     set.jobs.reserve(m_dirty.size());
     for (auto id : std::as_const(m_dirty)) {
         if (auto *r = record(id)) {

@@ -53,10 +53,14 @@ private:
     void setState(detail::JobRecord &r, JobState state);
     void markDirty(detail::JobRecord &r);
     void appendLog(JobId id, LogEntry entry);
+    void addSpan(SpanData span);
+    void scheduleFlush();
 
     QHash<JobId, std::shared_ptr<detail::JobRecord>> m_records;
     std::array<int, 8> m_counts{};
     QList<JobId> m_dirty;
+    QList<LogEntry> m_newLogs;
+    QList<SpanData> m_newSpans;
     quint64 m_sequence = 0;
     int m_batchIntervalMs = 30;
     bool m_flushScheduled = false;

@@ -1,11 +1,13 @@
 #include "runtime/runtime.h"
 
 #include "async/clock.h"
+#include "async/detail/execution.h"
 #include "async/pool.h"
 #include "async/semaphore.h"
 #include "async/sleep.h"
 #include "runtime/detail/detached_p.h"
 #include "runtime/detail/jobrecord_p.h"
+#include "trace/spandata.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -47,6 +49,19 @@ bool defaultRetryable(const std::exception_ptr &e)
 class Runtime::Private
 {
 public:
+    // Tracks one job for the awaitables: what it waits on, and how long it holds the loop.
+    class JobExecution final : public detail::ExecutionContext
+    {
+    public:
+        JobExecution(Private *d, detail::JobRecord *rec) : m_d(d), m_rec(rec) {}
+        void setWaitingOn(const QString &what) override;
+        void ranFor(std::chrono::nanoseconds exclusive) override;
+
+    private:
+        Private *m_d;
+        detail::JobRecord *m_rec;
+    };
+
     explicit Private(Runtime *owner) : q(owner) {}
 
     Runtime *q;
@@ -60,6 +75,7 @@ public:
     QHash<QString, std::shared_ptr<Semaphore>> limits;
     std::unordered_map<std::type_index, Provider> providers;
     std::unordered_map<std::type_index, std::shared_ptr<void>> services;
+    std::chrono::milliseconds blockingThreshold{50};
 
     Semaphore &namedLimit(const QString &name)
     {
@@ -76,8 +92,32 @@ public:
     QCoro::Task<QJsonValue> invokeWithRetry(const Route &route, Context &ctx, const SubmitOptions &options,
                                             detail::JobRecord &rec);
     void startTimeout(detail::JobRecord &rec, std::chrono::milliseconds limit);
-    void finish(detail::JobRecord &rec, JobState state, QJsonValue result, JobError error);
+    void finish(detail::JobRecord &rec, Context &ctx, JobState state, QJsonValue result, JobError error);
 };
+
+void Runtime::Private::JobExecution::setWaitingOn(const QString &what)
+{
+    if (m_rec->info.waitingOn == what)
+        return;
+    m_rec->info.waitingOn = what;
+    m_d->registry.markDirty(*m_rec);
+}
+
+void Runtime::Private::JobExecution::ranFor(std::chrono::nanoseconds exclusive)
+{
+    if (exclusive < m_d->blockingThreshold)
+        return;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(exclusive).count();
+    const QString warning = u"blocked the event loop for %1 ms in %2 (threshold %3 ms)"_s.arg(ms).arg(
+        m_rec->info.method + u' ' + m_rec->info.route).arg(m_d->blockingThreshold.count());
+    m_rec->info.warnings.append(warning);
+    m_d->registry.markDirty(*m_rec);
+    if (m_rec->context) {
+        m_rec->context->addRootEvent(u"loop_blocked"_s, {{u"duration_ms"_s, qint64(ms)}, {u"route"_s, m_rec->info.route}});
+        m_rec->context->log(warning, LogLevel::Warning);
+    }
+    qCWarning(lcRuntime).noquote() << "job" << m_rec->info.id << warning;
+}
 
 QJsonObject JobOutcome::toJson() const
 {
@@ -114,6 +154,16 @@ JobRegistry &Runtime::jobs() { return d->registry; }
 QThreadPool &Runtime::pool() { return d->pool; }
 Clock &Runtime::clock() const { return *d->clock; }
 void Runtime::setClock(Clock &clock) { d->clock = &clock; }
+
+void Runtime::setBlockingThreshold(std::chrono::milliseconds threshold)
+{
+    d->blockingThreshold = threshold;
+}
+
+std::chrono::milliseconds Runtime::blockingThreshold() const
+{
+    return d->blockingThreshold;
+}
 
 void Runtime::setGlobalLimit(int permits)
 {
@@ -187,6 +237,8 @@ Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
     info.executor = match.route->policy.executor;
     info.createdMs = nowMs();
     auto rec = d->registry.create(std::move(info));
+    rec->createdNs = trace::nowNs();
+    rec->execution = std::make_shared<Private::JobExecution>(d.get(), rec.get());
 
     // A child submitted after its parent was cancelled starts cancelled.
     if (options.parent) {
@@ -194,6 +246,8 @@ Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
             cancel(rec->info.id, CancelReason::Parent, u"job:"_s + QString::number(options.parent));
     }
     const auto id = rec->info.id;
+    // The handler runs eagerly up to its first suspension: that stretch belongs to the job.
+    detail::ExecutionScope scope(rec->execution);
     d->run(std::move(rec), std::move(match), std::move(options));
     return {id, std::nullopt};
 }
@@ -224,6 +278,8 @@ bool Runtime::cancel(JobId id, CancelReason reason, const QString &requestedBy)
         return false;
     rec->info.cancelReason = reason;
     rec->info.cancelledBy = requestedBy;
+    if (rec->context)
+        rec->context->addRootEvent(u"cancel_requested"_s, {{u"reason"_s, nameOf(reason)}, {u"requested_by"_s, requestedBy}});
     if (rec->info.state == JobState::Running)
         d->registry.setState(*rec, JobState::Cancelling);
     else
@@ -323,7 +379,8 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
     const auto token = rec->stop.get_token();
     const Route &route = *match.route;
     Context ctx(*q, rec->info.id, match.route, std::move(match.pathParams), std::move(match.query),
-                std::move(match.body), token);
+                std::move(match.body), token, options.traceId, options.parentSpan, rec->createdNs);
+    rec->context = &ctx;
     QJsonValue result;
     JobError error;
     bool timedOut = false;
@@ -331,11 +388,21 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
     try {
         const auto queuedAt = nowMs();
         std::optional<Semaphore::Permit> global;
-        if (globalPermits > 0)
-            global.emplace(co_await globalLimit->acquire(token));
         std::optional<Semaphore::Permit> named;
-        if (!route.policy.limit.isEmpty())
-            named.emplace(co_await namedLimit(route.policy.limit).acquire(token));
+        Semaphore *named_ = route.policy.limit.isEmpty() ? nullptr : &namedLimit(route.policy.limit);
+        if (globalPermits > 0)
+            global = globalLimit->tryAcquire();
+        if (named_)
+            named = named_->tryAcquire();
+        if ((globalPermits > 0 && !global) || (named_ && !named)) {
+            // Time spent queued on a limit shows as its own span: what a higher limit would save.
+            auto queued = ctx.span(u"queued"_s);
+            queued.setAttribute(u"limits"_s, named_ ? u"global,"_s + named_->name() : u"global"_s);
+            if (globalPermits > 0 && !global)
+                global.emplace(co_await globalLimit->acquire(token));
+            if (named_ && !named)
+                named.emplace(co_await named_->acquire(token));
+        }
         throwIfCancelled(token);
 
         rec->info.startedMs = nowMs();
@@ -363,26 +430,50 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
     }
     const auto reason = rec->info.cancelReason;
     if (reason == CancelReason::Timeout || (timedOut && reason == CancelReason::None)) {
-        finish(*rec, JobState::TimedOut, {},
+        finish(*rec, ctx, JobState::TimedOut, {},
                {504, u"timed_out"_s, u"%1 timed out"_s.arg(rec->info.displayName()), {}});
     } else if (reason != CancelReason::None || cancelled) {
-        finish(*rec, JobState::Cancelled, {},
+        finish(*rec, ctx, JobState::Cancelled, {},
                {499, u"cancelled"_s,
                 u"cancelled (%1) by %2"_s.arg(nameOf(reason),
                                                rec->info.cancelledBy.isEmpty() ? u"the handler"_s : rec->info.cancelledBy),
                 {}});
     } else if (!error.isNull()) {
-        finish(*rec, JobState::Failed, {}, std::move(error));
+        finish(*rec, ctx, JobState::Failed, {}, std::move(error));
     } else {
-        finish(*rec, JobState::Succeeded, std::move(result), {});
+        finish(*rec, ctx, JobState::Succeeded, std::move(result), {});
     }
 }
 
-void Runtime::Private::finish(detail::JobRecord &rec, JobState state, QJsonValue result, JobError error)
+void Runtime::Private::finish(detail::JobRecord &rec, Context &ctx, JobState state, QJsonValue result, JobError error)
 {
     rec.info.finishedMs = nowMs();
     rec.info.result = std::move(result);
     rec.info.error = std::move(error);
+    rec.info.waitingOn.clear();
+
+    QJsonObject attrs{{u"coroute.job_id"_s, qint64(rec.info.id)},
+                      {u"coroute.route"_s, rec.info.route},
+                      {u"coroute.method"_s, rec.info.method},
+                      {u"coroute.path"_s, rec.info.path},
+                      {u"coroute.state"_s, nameOf(state)},
+                      {u"coroute.executor"_s, nameOf(rec.info.executor)},
+                      {u"coroute.attempts"_s, rec.info.attempts}};
+    if (rec.info.queuedMs)
+        attrs.insert(u"coroute.queued_ms"_s, rec.info.queuedMs);
+    if (rec.info.cancelReason != CancelReason::None) {
+        attrs.insert(u"cancel.reason"_s, nameOf(rec.info.cancelReason));
+        attrs.insert(u"cancel.requested_by"_s, rec.info.cancelledBy);
+    }
+    if (!rec.info.error.isNull()) {
+        attrs.insert(u"error.type"_s, rec.info.error.type);
+        attrs.insert(u"error.status"_s, rec.info.error.status);
+    }
+    const auto status = state == JobState::Succeeded ? SpanStatus::Ok
+                      : (state == JobState::Cancelled || state == JobState::TimedOut) ? SpanStatus::Cancelled
+                                                                                     : SpanStatus::Error;
+    ctx.endRoot(status, rec.info.error.message, attrs);
+    rec.context = nullptr;
     if (state == JobState::Failed)
         qCDebug(lcRuntime) << rec.info.displayName() << "failed:" << rec.info.error.message;
     registry.setState(rec, state);

@@ -32,6 +32,9 @@ struct SubmitOptions
     std::optional<std::chrono::milliseconds> timeout;
     /// Receives each item of a streaming route as it is produced, on the runtime's thread.
     std::function<void(const QJsonValue &)> onItem;
+    /// Continues this trace below parentSpan (child and background jobs); empty: a new trace.
+    QByteArray traceId;
+    quint64 parentSpan = 0;
 };
 
 /// What submit() answers: a job id, or the dispatch error that refused the request.
@@ -84,6 +87,11 @@ public:
     /// route names but nobody set gets 4 permits.
     void setLimit(const QString &name, int permits);
     int limit(const QString &name) const;
+
+    /// A stretch of a job's code that holds the event loop longer than this is recorded as a
+    /// warning on the job and its root span (default 50 ms): the blocking-handler mistake.
+    void setBlockingThreshold(std::chrono::milliseconds threshold);
+    std::chrono::milliseconds blockingThreshold() const;
 
     /// Provides a dependency that handlers obtain with ctx.get<T>(): made by factory on first
     /// use in a job, released when the job ends (after awaiting cleanup, when given).

@@ -1,6 +1,8 @@
 #pragma once
 // Internal to coroute's awaitables; not part of the public API. Do not include directly.
 
+#include "async/detail/execution.h"
+
 #include <QObject>
 #include <QtGlobal>
 
@@ -27,6 +29,8 @@ struct Resumption
 {
     std::coroutine_handle<> handle;
     QObject *anchor = nullptr;
+    /// The job the coroutine belongs to, current again while it resumes.
+    std::shared_ptr<ExecutionContext> execution;
     bool done = false;
     bool cancelled = false;
     /// Aborts the operation underneath when cancellation arrives (stop a timer, abort a
@@ -43,8 +47,18 @@ struct Resumption
         done = true;
         cancelled = byCancel;
         onCancel = nullptr;
-        handle.resume();
+        resumeIn(execution, handle);
         return true;
+    }
+
+    /// Records the suspending coroutine, its thread and job; tells the job what it waits on.
+    void suspend(std::coroutine_handle<> h, const QString &waitingOn)
+    {
+        handle = h;
+        anchor = threadAnchor();
+        execution = currentExecutionShared();
+        if (execution)
+            execution->setWaitingOn(waitingOn);
     }
 };
 

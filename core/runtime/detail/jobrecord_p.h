@@ -2,10 +2,15 @@
 // Internal to the runtime; not part of the public API.
 
 #include "async/clock.h"
+#include "async/detail/execution.h"
 #include "async/event.h"
 #include "runtime/jobinfo.h"
 
 #include <stop_token>
+
+namespace coroute {
+class Context;
+}
 
 namespace coroute::detail {
 
@@ -19,6 +24,9 @@ struct JobRecord
     AsyncEvent done;                 ///< set once the job reached a terminal state
     Clock::TimerId timeoutTimer = 0;
     bool dirty = false;
+    qint64 createdNs = 0;            ///< start of the root span
+    Context *context = nullptr;      ///< while the handler's context exists
+    std::shared_ptr<ExecutionContext> execution;
 };
 
 } // namespace coroute::detail

@@ -1,0 +1,129 @@
+#include "trace/spandata.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QRandomGenerator>
+
+#include <chrono>
+
+using namespace Qt::StringLiterals;
+
+namespace coroute {
+
+QString nameOf(SpanStatus status)
+{
+    switch (status) {
+    case SpanStatus::Unset: return u"unset"_s;
+    case SpanStatus::Ok: return u"ok"_s;
+    case SpanStatus::Error: return u"error"_s;
+    case SpanStatus::Cancelled: return u"cancelled"_s;
+    }
+    return u"unset"_s;
+}
+
+SpanStatus spanStatusFromName(QStringView name)
+{
+    for (auto s : {SpanStatus::Ok, SpanStatus::Error, SpanStatus::Cancelled}) {
+        if (name == nameOf(s))
+            return s;
+    }
+    return SpanStatus::Unset;
+}
+
+QJsonObject SpanEvent::toJson() const
+{
+    QJsonObject o{{u"t_ns"_s, QString::number(timeNs)}, {u"name"_s, name}};
+    if (!attributes.isEmpty())
+        o.insert(u"attributes"_s, attributes);
+    return o;
+}
+
+SpanEvent SpanEvent::fromJson(const QJsonObject &o)
+{
+    return {o.value(u"t_ns"_s).toString().toLongLong(), o.value(u"name"_s).toString(),
+            o.value(u"attributes"_s).toObject()};
+}
+
+QString SpanData::idHex(quint64 id)
+{
+    return id ? u"%1"_s.arg(id, 16, 16, QLatin1Char('0')) : QString();
+}
+
+quint64 SpanData::idFromHex(QStringView hex)
+{
+    return hex.toULongLong(nullptr, 16);
+}
+
+QJsonObject SpanData::toJson() const
+{
+    QJsonArray evs;
+    for (const auto &e : events)
+        evs.append(e.toJson());
+    QJsonObject o{
+        {u"trace_id"_s, traceIdHex()},
+        {u"span_id"_s, idHex(spanId)},
+        {u"job"_s, qint64(job)},
+        {u"name"_s, name},
+        {u"start_ns"_s, QString::number(startNs)},
+        {u"end_ns"_s, QString::number(endNs)},
+        {u"status"_s, nameOf(status)},
+    };
+    if (parentId)
+        o.insert(u"parent_id"_s, idHex(parentId));
+    if (!attributes.isEmpty())
+        o.insert(u"attributes"_s, attributes);
+    if (!evs.isEmpty())
+        o.insert(u"events"_s, evs);
+    if (!statusMessage.isEmpty())
+        o.insert(u"status_message"_s, statusMessage);
+    if (!thread.isEmpty())
+        o.insert(u"thread"_s, thread);
+    return o;
+}
+
+SpanData SpanData::fromJson(const QJsonObject &o)
+{
+    SpanData s;
+    s.traceId = QByteArray::fromHex(o.value(u"trace_id"_s).toString().toLatin1());
+    s.spanId = idFromHex(o.value(u"span_id"_s).toString());
+    s.parentId = idFromHex(o.value(u"parent_id"_s).toString());
+    s.job = JobId(o.value(u"job"_s).toInteger());
+    s.name = o.value(u"name"_s).toString();
+    s.startNs = o.value(u"start_ns"_s).toString().toLongLong();
+    s.endNs = o.value(u"end_ns"_s).toString().toLongLong();
+    s.attributes = o.value(u"attributes"_s).toObject();
+    for (const auto &e : o.value(u"events"_s).toArray())
+        s.events.append(SpanEvent::fromJson(e.toObject()));
+    s.status = spanStatusFromName(o.value(u"status"_s).toString());
+    s.statusMessage = o.value(u"status_message"_s).toString();
+    s.thread = o.value(u"thread"_s).toString();
+    return s;
+}
+
+namespace trace {
+
+qint64 nowNs()
+{
+    using namespace std::chrono;
+    static const auto anchorSteady = steady_clock::now();
+    static const qint64 anchorWallNs = QDateTime::currentMSecsSinceEpoch() * 1000000;
+    return anchorWallNs + duration_cast<nanoseconds>(steady_clock::now() - anchorSteady).count();
+}
+
+QByteArray newTraceId()
+{
+    QByteArray id(16, Qt::Uninitialized);
+    QRandomGenerator::global()->fillRange(reinterpret_cast<quint32 *>(id.data()), 4);
+    return id;
+}
+
+quint64 newSpanId()
+{
+    quint64 id = 0;
+    while (id == 0)
+        id = QRandomGenerator::global()->generate64();
+    return id;
+}
+
+} // namespace trace
+} // namespace coroute

@@ -1,0 +1,64 @@
+#pragma once
+
+#include "runtime/jobstate.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+namespace coroute {
+
+/// How a span ended. Cancelled spans carry the reason and requester as attributes.
+enum class SpanStatus { Unset, Ok, Error, Cancelled };
+QString nameOf(SpanStatus status);
+SpanStatus spanStatusFromName(QStringView name);
+
+/// Something that happened at one instant inside a span (a log line, a cancellation).
+struct SpanEvent
+{
+    qint64 timeNs = 0; ///< Unix epoch nanoseconds
+    QString name;
+    QJsonObject attributes;
+
+    QJsonObject toJson() const;
+    static SpanEvent fromJson(const QJsonObject &o);
+};
+
+/// A finished (or, while live, open) span: one timed piece of a job's work.
+struct SpanData
+{
+    QByteArray traceId;     ///< 16 random bytes shared by a job tree
+    quint64 spanId = 0;     ///< 8 random bytes, never 0
+    quint64 parentId = 0;   ///< 0 for the root span of a top-level job
+    JobId job = 0;
+    QString name;
+    qint64 startNs = 0;     ///< Unix epoch ns: monotonic time anchored to the wall clock
+    qint64 endNs = 0;       ///< 0 while open
+    QJsonObject attributes;
+    QList<SpanEvent> events;
+    SpanStatus status = SpanStatus::Unset;
+    QString statusMessage;
+    QString thread;         ///< "loop", "pool" or a thread name
+
+    /// 32 lower-case hex digits.
+    QString traceIdHex() const { return QString::fromLatin1(traceId.toHex()); }
+    /// 16 lower-case hex digits; empty for 0.
+    static QString idHex(quint64 id);
+    static quint64 idFromHex(QStringView hex);
+
+    QJsonObject toJson() const;
+    static SpanData fromJson(const QJsonObject &o);
+};
+
+namespace trace {
+/// Now, in Unix epoch nanoseconds, from the steady clock anchored once to the wall clock,
+/// so spans never go backwards when the system time is adjusted.
+qint64 nowNs();
+/// 16 random bytes.
+QByteArray newTraceId();
+/// A random non-zero 64-bit id.
+quint64 newSpanId();
+} // namespace trace
+
+} // namespace coroute
