@@ -19,6 +19,11 @@ Commands:
   routes [--json|--openapi]        list the registered routes (or their OpenAPI 3.1 document)
   call METHOD PATH [options]       run one route as a job and print its result as JSON
        --query k=v (repeatable), --body JSON, --timeout MS, --pretty
+  history runs|jobs RUN|job RUN:ID|prune
+                                   browse the job history (SQLite; --db FILE)
+
+Options of commands that run jobs: --root DIR (repeatable) confines /fs and /db;
+--db FILE chooses the history database.
 
 Exit codes: 0 success, 1 a job failed or was refused, 2 bad usage, 130 interrupted.
 Run 'coroute <command> --help' for a command's options.)"_s);
@@ -49,6 +54,8 @@ int main(int argc, char **argv)
         return routesCommand(rest);
     if (command == u"call"_s)
         return callCommand(rest);
+    if (command == u"history"_s)
+        return historyCommand(rest);
     printError(u"unknown command '%1'; see 'coroute --help'"_s.arg(command));
     return Usage;
 }

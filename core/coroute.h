@@ -21,3 +21,8 @@
 #include "jobs/builtins.h"
 #include "jobs/demoroutes.h"
 #include "jobs/sysroutes.h"
+#include "store/historyrecorder.h"
+#include "store/historystore.h"
+#include "trace/loopmonitor.h"
+#include "trace/span.h"
+#include "trace/spandata.h"

@@ -6,8 +6,10 @@
 
 #include "jobs/builtins.h"
 #include "runtime/runtime.h"
+#include "store/historyrecorder.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -124,8 +126,18 @@ int callCommand(const QStringList &args)
     const auto config = builtinsConfig(parser);
     if (!config)
         return Usage;
+    bool historyFailed = false;
+    auto history = openHistory(parser, &historyFailed);
+    if (historyFailed)
+        return Usage;
+
     Runtime runtime;
     registerBuiltins(runtime, *config);
+    std::unique_ptr<HistoryRecorder> recorder;
+    if (history) {
+        recorder = std::make_unique<HistoryRecorder>(runtime, *history, u"call "_s + request.displayName(),
+                                                     QCoreApplication::arguments().join(u' '));
+    }
     SignalWatcher signals;
     bool interrupted = false;
     QObject::connect(&signals, &SignalWatcher::interrupted, &runtime, [&] {
@@ -143,6 +155,8 @@ int callCommand(const QStringList &args)
                     });
     if (exitCode < 0)
         loop.exec();
+    if (recorder)
+        recorder->finish();
     return exitCode;
 }
 

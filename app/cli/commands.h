@@ -11,6 +11,9 @@ int routesCommand(const QStringList &args);
 /// coroute call METHOD PATH [--query k=v]... [--body JSON] [--timeout MS] [--pretty]
 int callCommand(const QStringList &args);
 
+/// coroute history runs|jobs RUN|job RUN:ID|prune [--json] [--db FILE]
+int historyCommand(const QStringList &args);
+
 /// Prints the top-level usage to stdout.
 void printUsage();
 

@@ -14,6 +14,28 @@ void addRuntimeOptions(QCommandLineParser &parser)
 {
     parser.addOption({u"root"_s, u"A folder /fs and /db jobs may use (repeatable; default: the current folder)."_s,
                       u"dir"_s});
+    addHistoryOption(parser);
+}
+
+void addHistoryOption(QCommandLineParser &parser)
+{
+    parser.addOption({u"db"_s, u"The history database (default: %1)."_s.arg(HistoryStore::defaultPath()), u"file"_s});
+}
+
+std::unique_ptr<HistoryStore> openHistory(const QCommandLineParser &parser, bool *failed)
+{
+    *failed = false;
+    const bool explicitPath = parser.isSet(u"db"_s);
+    const QString path = explicitPath ? parser.value(u"db"_s) : HistoryStore::defaultPath();
+    QString error;
+    auto store = HistoryStore::open(path, &error);
+    if (!store) {
+        printError(error);
+        *failed = explicitPath;
+        if (!explicitPath)
+            printError(u"going on without a history"_s);
+    }
+    return store;
 }
 
 std::optional<BuiltinsConfig> builtinsConfig(const QCommandLineParser &parser)

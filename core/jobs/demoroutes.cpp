@@ -124,6 +124,21 @@ QCoro::Task<QJsonObject> batch(Context &ctx)
     co_return QJsonObject{{u"processed"_s, processed}, {u"max_in_flight"_s, maxInFlight}};
 }
 
+// Child jobs that finish one after another: a run with finished and unfinished jobs at any moment.
+QCoro::Task<QJsonObject> fanout(Context &ctx)
+{
+    const int n = int(ctx.param(u"n"_s).toInteger());
+    const int step = int(ctx.param(u"step_ms"_s).toInteger());
+    std::vector<Work<QJsonValue>> work;
+    for (int i = 1; i <= n; ++i) {
+        work.push_back([&ctx, i, step](std::stop_token t) {
+            return ctx.call(u"GET"_s, u"/sys/sleep"_s, {{u"ms"_s, i * step}}, QJsonValue(QJsonValue::Undefined), t);
+        });
+    }
+    auto results = co_await gather<QJsonValue>(std::move(work), ctx.token());
+    co_return QJsonObject{{u"children"_s, int(results.size())}};
+}
+
 QCoro::Task<QJsonObject> block(Context &ctx)
 {
     // Deliberately wrong: busy-waits on the loop thread so the loop monitor can be seen catching it.
@@ -177,6 +192,13 @@ Router demoRoutes()
      })
         .summary(u"A typed path parameter"_s)
         .pathParam(u"item_id"_s, u"Integer id of the item"_s);
+    r.get(u"/fanout"_s, fanout)
+        .summary(u"Child jobs finishing one after another"_s)
+        .description(u"Gathers n child jobs GET /sys/sleep, the i-th sleeping i x step_ms."_s)
+        .query({.name = u"n"_s, .type = ParamType::Int, .description = u"Number of children"_s,
+                .defaultValue = 10, .minimum = 1, .maximum = 10000})
+        .query({.name = u"step_ms"_s, .type = ParamType::Int, .description = u"Extra sleep per child"_s,
+                .defaultValue = 100, .minimum = 0, .maximum = 60000});
     r.get(u"/block"_s, block)
         .summary(u"Blocks the event loop on purpose (the mistake the loop monitor catches)"_s)
         .query({.name = u"ms"_s, .type = ParamType::Int, .description = u"Milliseconds to block"_s,

@@ -423,6 +423,9 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
         error = {500, u"unknown_exception"_s, u"the handler threw something that is not a std::exception"_s, {}};
     }
     co_await ctx.releaseDependencies();
+    // Blocking found in this last stretch must land on the job before its record closes.
+    if (detail::currentExecution() == rec->execution.get())
+        detail::ExecutionScope::checkpoint();
 
     if (rec->timeoutTimer) {
         clock->unschedule(rec->timeoutTimer);

@@ -38,11 +38,17 @@ public:
     ExecutionScope(const ExecutionScope &) = delete;
     ExecutionScope &operator=(const ExecutionScope &) = delete;
 
+    /// Reports the innermost scope's time so far now (before its job's record closes) and
+    /// goes on measuring from here.
+    static void checkpoint();
+
 private:
     std::shared_ptr<ExecutionContext> m_ctx;
     std::shared_ptr<ExecutionContext> m_previous;
     std::chrono::steady_clock::time_point m_start;
     std::chrono::nanoseconds m_previousNested;
+    std::chrono::nanoseconds m_reported{0}; ///< total time already reported by checkpoints
+    ExecutionScope *m_outer;
 };
 
 /// Resumes h inside an ExecutionScope for ctx (or plainly when ctx is null).

@@ -1,0 +1,86 @@
+#pragma once
+
+#include "runtime/jobinfo.h"
+#include "trace/spandata.h"
+
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+#include <memory>
+#include <optional>
+
+namespace coroute {
+
+/// Identifies one run (one process, or one plan) in the history.
+using RunId = qint64;
+
+/// A run as stored: when, what, and how its jobs ended.
+struct RunInfo
+{
+    RunId id = 0;
+    QString name;       ///< "call GET /sys/health", a plan's name, "gui"
+    QString command;    ///< the command line
+    qint64 startedMs = 0;
+    qint64 finishedMs = 0;
+    QString state;      ///< running, finished, interrupted
+    qint64 pid = 0;
+    int jobs = 0;       ///< counted when read
+    int failed = 0;     ///< failed or timed out
+    int cancelled = 0;
+    int interrupted = 0;
+
+    QJsonObject toJson() const;
+};
+
+/// The local job history: SQLite in WAL mode, written by one writer thread in batched
+/// transactions with prepared statements; tables runs, jobs, spans and logs.
+/// Writing methods may be called from any thread and never block on disk; reading methods
+/// and open() do block: call them from the CLI, at start-up, or from a pool thread.
+class HistoryStore
+{
+public:
+    /// Opens (creating) the store at path, migrating its schema. Jobs and runs left running
+    /// by a process that no longer exists become `interrupted`; finished ones are kept.
+    /// Returns null and sets error when the file cannot be opened or is not a history.
+    static std::unique_ptr<HistoryStore> open(const QString &path, QString *error);
+    /// The default file: QStandardPaths::AppDataLocation/history.sqlite.
+    static QString defaultPath();
+
+    ~HistoryStore(); ///< writes what is queued, then closes
+    HistoryStore(const HistoryStore &) = delete;
+    HistoryStore &operator=(const HistoryStore &) = delete;
+
+    QString path() const;
+    /// Jobs that open() found unfinished and marked interrupted.
+    int interruptedAtOpen() const;
+
+    /// Starts a run and returns its id (written at once).
+    RunId beginRun(const QString &name, const QString &command);
+    /// Queues a batch of changes of the run for the writer thread.
+    void record(RunId run, const ChangeSet &changes);
+    /// Queues the end of the run with its final state ("finished" or "interrupted").
+    void endRun(RunId run, const QString &state = QStringLiteral("finished"));
+    /// Blocks until everything queued so far is written. Returns the last write error, if any.
+    QString flush();
+
+    /// Removes the runs beyond the newest keepRuns (0: no limit) and those that started more
+    /// than keepDays ago (0: no limit), with their jobs, spans and logs. Returns how many.
+    int applyRetention(int keepRuns, int keepDays);
+
+    QList<RunInfo> runs(int limit = 50) const;
+    std::optional<RunInfo> run(RunId id) const;
+    /// The newest run, if any.
+    std::optional<RunId> latestRun() const;
+    QList<JobInfo> jobs(RunId run) const;
+    std::optional<JobInfo> job(RunId run, JobId id) const;
+    QList<SpanData> spans(RunId run, std::optional<JobId> job = std::nullopt) const;
+    QList<LogEntry> logs(RunId run, JobId job) const;
+
+private:
+    HistoryStore();
+    class Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace coroute
