@@ -20,6 +20,8 @@
 #include "runtime/runtime.h"
 #include "jobs/builtins.h"
 #include "jobs/demoroutes.h"
+#include "jobs/fs/fileroots.h"
+#include "jobs/fs/fsroutes.h"
 #include "jobs/sysroutes.h"
 #include "store/historyrecorder.h"
 #include "store/historystore.h"

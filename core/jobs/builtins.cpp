@@ -1,8 +1,12 @@
 #include "jobs/builtins.h"
 
 #include "jobs/demoroutes.h"
+#include "jobs/fs/fileroots.h"
+#include "jobs/fs/fsroutes.h"
 #include "jobs/sysroutes.h"
 #include "runtime/runtime.h"
+
+#include <QDir>
 
 using namespace Qt::StringLiterals;
 
@@ -12,7 +16,10 @@ void registerBuiltins(Runtime &runtime, const BuiltinsConfig &config)
 {
     runtime.router().include(sysRoutes(), u"/sys"_s);
     runtime.router().include(demoRoutes(), u"/demo"_s);
-    Q_UNUSED(config); // consumed by the local job modules as they land
+    runtime.router().include(fsRoutes(), u"/fs"_s);
+    // No roots configured: the current folder, as BuiltinsConfig documents.
+    const QStringList roots = config.roots.isEmpty() ? QStringList{QDir::currentPath()} : config.roots;
+    runtime.setService<FileRoots>(std::make_shared<FileRoots>(roots));
 }
 
 } // namespace coroute

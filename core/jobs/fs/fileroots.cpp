@@ -1,0 +1,256 @@
+#include "jobs/fs/fileroots.h"
+
+#include "jobs/fs/fslog_p.h"
+#include "runtime/context.h"
+#include "runtime/error.h"
+#include "runtime/runtime.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonObject>
+
+using namespace Qt::StringLiterals;
+
+namespace coroute {
+
+namespace detail {
+Q_LOGGING_CATEGORY(lcFs, "coroute.fs", QtInfoMsg)
+} // namespace detail
+
+namespace {
+
+bool isInside(const QString &root, const QString &path)
+{
+    if (path == root)
+        return true;
+    const QString prefix = root.endsWith(u'/') ? root : root + u'/';
+    return path.startsWith(prefix);
+}
+
+QString parentOf(const QString &absolute)
+{
+    const auto slash = absolute.lastIndexOf(u'/');
+    return slash <= 0 ? u"/"_s : absolute.left(slash);
+}
+
+QString nameOfPath(const QString &absolute)
+{
+    return absolute.mid(absolute.lastIndexOf(u'/') + 1);
+}
+
+// Resolves every symlink of the longest existing prefix and keeps the rest as written.
+// The rest is already free of "." and ".." (the input is a cleaned absolute path).
+QString canonicalPrefix(const QString &absolute)
+{
+    QString existing = absolute;
+    QStringList rest;
+    while (!QFileInfo::exists(existing) && existing != u"/"_s) {
+        rest.prepend(nameOfPath(existing));
+        existing = parentOf(existing);
+    }
+    QString canonical = QFileInfo(existing).canonicalFilePath();
+    if (canonical.isEmpty())
+        canonical = existing;
+    for (const auto &part : std::as_const(rest))
+        canonical = canonical == u"/"_s ? canonical + part : canonical + u'/' + part;
+    return canonical;
+}
+
+} // namespace
+
+FileRoots::FileRoots(const QStringList &roots)
+{
+    for (const auto &root : roots) {
+        const QString canonical = QFileInfo(root).canonicalFilePath();
+        if (canonical.isEmpty() || !QFileInfo(canonical).isDir()) {
+            qCWarning(detail::lcFs, "root %s is not an existing folder; ignored", qPrintable(root));
+            continue;
+        }
+        if (!m_roots.contains(canonical))
+            m_roots << canonical;
+    }
+}
+
+QString FileRoots::normalizePath(const QString &path)
+{
+    const auto nul = [&path] {
+        return Error(400, u"invalid_path"_s, u"a path must not contain a NUL byte (also not as %00)"_s,
+                     QJsonObject{{u"path"_s, path}});
+    };
+    if (path.contains(QChar(0)))
+        throw nul();
+    // Decoded exactly once: "%252e" stays the literal name "%2e", never "." on a second pass.
+    const QString decoded = QString::fromUtf8(QByteArray::fromPercentEncoding(path.toUtf8()));
+    if (decoded.contains(QChar(0)))
+        throw nul();
+    // NFKC folds lookalikes (fullwidth "．" and "／") into the characters the kernel acts on.
+    return decoded.normalized(QString::NormalizationForm_KC);
+}
+
+void FileRoots::escapes(const QString &path, const QString &root) const
+{
+    throw Error(403, u"forbidden_path"_s, u"%1 escapes root %2"_s.arg(path, root),
+                QJsonObject{{u"path"_s, path}, {u"root"_s, root}});
+}
+
+QString FileRoots::lexical(const QString &root, const QString &normalized) const
+{
+    if (QDir::isAbsolutePath(normalized))
+        return QDir::cleanPath(normalized);
+    return QDir::cleanPath(root + u'/' + normalized);
+}
+
+QString FileRoots::rootOf(const QString &absolutePath) const
+{
+    for (const auto &root : m_roots) {
+        if (isInside(root, absolutePath))
+            return root;
+    }
+    return {};
+}
+
+QString FileRoots::relativeTo(const QString &root, const QString &absolutePath) const
+{
+    if (!isInside(root, absolutePath))
+        return {};
+    if (absolutePath == root)
+        return {};
+    return absolutePath.mid(root.endsWith(u'/') ? root.size() : root.size() + 1);
+}
+
+ResolvedPath FileRoots::resolveExisting(const QString &path) const
+{
+    if (m_roots.isEmpty())
+        throw Error(403, u"forbidden_path"_s, u"%1: no root folder is configured"_s.arg(path));
+    const QString p = normalizePath(path);
+
+    // The candidates: (root, cleaned absolute path) in order of preference.
+    QList<std::pair<QString, QString>> candidates;
+    if (QDir::isAbsolutePath(p)) {
+        QString abs = QDir::cleanPath(p);
+        QString root = rootOf(abs);
+        if (root.isEmpty()) {
+            // The caller may name a root through a symlinked spelling (/tmp vs /private/tmp).
+            abs = canonicalPrefix(abs);
+            root = rootOf(abs);
+        }
+        if (root.isEmpty())
+            escapes(path, m_roots.first());
+        candidates.append({root, abs});
+    } else {
+        for (const auto &root : m_roots) {
+            const QString abs = lexical(root, p);
+            if (!isInside(root, abs))
+                escapes(path, root);
+            candidates.append({root, abs});
+        }
+    }
+
+    for (const auto &[root, abs] : std::as_const(candidates)) {
+        const QFileInfo info(abs);
+        if (!info.exists())
+            continue; // also a dangling symlink: nothing to read there
+        const QString canonical = info.canonicalFilePath();
+        if (rootOf(canonical).isEmpty())
+            escapes(path, root); // a symlink on the way leads out
+        return {root, abs, canonical, relativeTo(root, abs), true};
+    }
+    throw Error(404, u"not_found"_s, u"%1: no such file or folder"_s.arg(path), QJsonObject{{u"path"_s, path}});
+}
+
+ResolvedPath FileRoots::resolveWritable(const QString &path) const
+{
+    if (m_roots.isEmpty())
+        throw Error(403, u"forbidden_path"_s, u"%1: no root folder is configured"_s.arg(path));
+    const QString p = normalizePath(path);
+
+    QList<std::pair<QString, QString>> candidates;
+    if (QDir::isAbsolutePath(p)) {
+        QString abs = QDir::cleanPath(p);
+        QString root = rootOf(abs);
+        if (root.isEmpty()) {
+            abs = canonicalPrefix(abs);
+            root = rootOf(abs);
+        }
+        if (root.isEmpty())
+            escapes(path, m_roots.first());
+        candidates.append({root, abs});
+    } else {
+        for (const auto &root : m_roots) {
+            const QString abs = lexical(root, p);
+            if (!isInside(root, abs))
+                escapes(path, root);
+            candidates.append({root, abs});
+        }
+    }
+
+    // An existing file (or link) is replaced where it is; a new one goes to the first root
+    // whose folder holds it.
+    const std::pair<QString, QString> *chosen = nullptr;
+    for (const auto &c : std::as_const(candidates)) {
+        const QFileInfo info(c.second);
+        if (info.exists() || info.isSymLink()) {
+            chosen = &c;
+            break;
+        }
+    }
+    if (!chosen) {
+        for (const auto &c : std::as_const(candidates)) {
+            if (QFileInfo(parentOf(c.second)).isDir()) {
+                chosen = &c;
+                break;
+            }
+        }
+    }
+    if (!chosen)
+        throw Error(404, u"not_found"_s, u"%1: the folder to write into does not exist"_s.arg(path),
+                    QJsonObject{{u"path"_s, path}});
+    const auto &[root, abs] = *chosen;
+    if (abs == root)
+        throw Error(400, u"is_directory"_s, u"%1 is a root folder, not a file"_s.arg(path));
+
+    // Canonicalise the folder, not the file: the file may not exist yet.
+    const QString parent = QFileInfo(parentOf(abs)).canonicalFilePath();
+    if (parent.isEmpty())
+        throw Error(404, u"not_found"_s, u"%1: the folder to write into does not exist"_s.arg(path),
+                    QJsonObject{{u"path"_s, path}});
+    if (rootOf(parent).isEmpty())
+        escapes(path, root);
+    QString target = parent == u"/"_s ? parent + nameOfPath(abs) : parent + u'/' + nameOfPath(abs);
+
+    const QFileInfo targetInfo(target);
+    if (targetInfo.isSymLink()) {
+        // Writing replaces what the link points at: that must stay inside too, even when it
+        // does not exist yet (a dangling link aimed outside).
+        target = canonicalPrefix(QDir::cleanPath(targetInfo.symLinkTarget()));
+        if (rootOf(target).isEmpty())
+            escapes(path, root);
+        if (!QFileInfo(parentOf(target)).isDir())
+            throw Error(404, u"not_found"_s, u"%1: the link's folder does not exist"_s.arg(path));
+    }
+    const QFileInfo finalInfo(target);
+    if (finalInfo.isDir())
+        throw Error(400, u"is_directory"_s, u"%1 is a folder, not a file"_s.arg(path));
+    return {root, abs, target, relativeTo(root, abs), finalInfo.exists()};
+}
+
+QString FileRoots::resolveForRead(const QString &path) const
+{
+    return resolveExisting(path).canonical;
+}
+
+QString FileRoots::resolveForWrite(const QString &path) const
+{
+    return resolveWritable(path).canonical;
+}
+
+FileRoots &Context::files() const
+{
+    auto *roots = m_runtime.service<FileRoots>();
+    if (!roots)
+        throw Error(500, u"no_service"_s,
+                    u"no FileRoots service; call registerBuiltins() or Runtime::setService<FileRoots>()"_s);
+    return *roots;
+}
+
+} // namespace coroute
