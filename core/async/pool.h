@@ -78,8 +78,9 @@ public:
     R await_resume()
     {
         m_stop.reset();
-        // Cancelled before it started, or finished after its token fired: the result is moot.
-        if (m_token.stop_requested() || m_state->resumption->cancelled)
+        // Dropped before it started. Work that ran to the end did happen (a file was written):
+        // its result stands even if the token fired meanwhile; the next await sees the token.
+        if (m_state->resumption->cancelled || m_state->outcome.index() == 0)
             throw Cancelled();
         if (m_state->outcome.index() == 2)
             std::rethrow_exception(std::get<2>(m_state->outcome));
@@ -114,7 +115,8 @@ using PoolResult = std::conditional_t<std::is_invocable_v<Fn &, std::stop_token>
 /// Runs fn on a pool thread (asyncio's run_in_executor) and resumes on the calling thread
 /// with its result or exception. fn may take a std::stop_token to notice cancellation.
 /// Cancelled before a pool thread picked it up, the work is dropped and Cancelled thrown at
-/// once; once running, it is waited for (it may hold references into the caller's frame).
+/// once; once running, it is waited for (it may hold references into the caller's frame) and
+/// its outcome, value or exception, is returned as if no cancellation had come.
 template<typename Fn>
 auto runInPool(QThreadPool &pool, Fn &&fn, std::stop_token token = {})
 {

@@ -431,8 +431,13 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
         clock->unschedule(rec->timeoutTimer);
         rec->timeoutTimer = 0;
     }
+    // A handler that returned normally succeeded, even if a cancel came too late to stop it
+    // (its effects happened); the request stays recorded as cancel_reason.
     const auto reason = rec->info.cancelReason;
-    if (reason == CancelReason::Timeout || (timedOut && reason == CancelReason::None)) {
+    const bool returned = !timedOut && !cancelled && error.isNull();
+    if (returned) {
+        finish(*rec, ctx, JobState::Succeeded, std::move(result), {});
+    } else if (reason == CancelReason::Timeout || (timedOut && reason == CancelReason::None)) {
         finish(*rec, ctx, JobState::TimedOut, {},
                {504, u"timed_out"_s, u"%1 timed out"_s.arg(rec->info.displayName()), {}});
     } else if (reason != CancelReason::None || cancelled) {
@@ -441,10 +446,8 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
                 u"cancelled (%1) by %2"_s.arg(nameOf(reason),
                                                rec->info.cancelledBy.isEmpty() ? u"the handler"_s : rec->info.cancelledBy),
                 {}});
-    } else if (!error.isNull()) {
-        finish(*rec, ctx, JobState::Failed, {}, std::move(error));
     } else {
-        finish(*rec, ctx, JobState::Succeeded, std::move(result), {});
+        finish(*rec, ctx, JobState::Failed, {}, std::move(error));
     }
 }
 

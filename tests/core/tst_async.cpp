@@ -386,6 +386,9 @@ void tst_Async::poolRunningWorkAwaited()
                     QThread::msleep(1);
                 saw->store(t.stop_requested());
                 fin->store(true);
+                // Cooperative: work that notices its token stops by throwing Cancelled. Work
+                // that runs to the end instead returns its result (its effects happened).
+                throwIfCancelled(t);
             }, token);
         }(&pool, &running, &sawToken, &finished, stop.get_token());
         const bool started = co_await waitUntil([&] { return running.load(); });
