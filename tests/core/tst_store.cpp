@@ -1,0 +1,242 @@
+#include "async/sleep.h"
+#include "runtime/runtime.h"
+#include "store/historyrecorder.h"
+#include "store/historystore.h"
+
+#include "coroutinetest.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sqlite3.h>
+
+using namespace coroute;
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+namespace {
+
+CallRequest get(const QString &path)
+{
+    return {u"GET"_s, path, {}, QJsonValue(QJsonValue::Undefined)};
+}
+
+// A runtime with a few kinds of jobs: children, failures, cancellation, logs and spans.
+void addRoutes(Runtime &rt)
+{
+    rt.router().get(u"/leaf/{n:int}"_s, [](Context &ctx) -> QCoro::Task<QJsonValue> {
+        auto s = ctx.span(u"leaf work"_s);
+        ctx.log(u"leaf %1"_s.arg(ctx.param(u"n"_s).toInteger()));
+        co_await sleep(1ms, ctx.token());
+        co_return ctx.param(u"n"_s);
+    });
+    rt.router().get(u"/tree"_s, [](Context &ctx) -> QCoro::Task<QJsonValue> {
+        auto a = co_await ctx.call(u"GET"_s, u"/leaf/1"_s);
+        auto b = co_await ctx.call(u"GET"_s, u"/leaf/2"_s);
+        co_return QJsonValue(a.toInt() + b.toInt());
+    });
+    rt.router().get(u"/fail"_s, [](Context &) -> QCoro::Task<void> {
+        throw Error(409, u"conflict"_s, u"already there"_s);
+        co_return;
+    });
+    rt.router().get(u"/forever"_s, [](Context &ctx) -> QCoro::Task<void> { co_await sleep(1h, ctx.token()); });
+}
+
+int execSql(const QString &path, const QString &sql)
+{
+    sqlite3 *db = nullptr;
+    sqlite3_open(path.toUtf8().constData(), &db);
+    const int rc = sqlite3_exec(db, sql.toUtf8().constData(), nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    return rc;
+}
+
+} // namespace
+
+class tst_Store : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void historyEqualsWhatWasLive()
+    {
+        QTemporaryDir dir;
+        QString error;
+        auto store = HistoryStore::open(dir.filePath(u"h.sqlite"_s), &error);
+        QVERIFY2(store, qPrintable(error));
+        QList<SpanData> liveSpans;
+        QList<JobInfo> live;
+        RunId run = 0;
+        {
+            Runtime rt;
+            addRoutes(rt);
+            HistoryRecorder recorder(rt, *store, u"test"_s, u"tst_store"_s);
+            run = recorder.runId();
+            connect(&rt.jobs(), &JobRegistry::changed, this, [&](const ChangeSet &c) { liveSpans += c.spans; });
+            rt.submit(get(u"/tree"_s));
+            rt.submit(get(u"/fail"_s));
+            const auto forever = rt.submit(get(u"/forever"_s)).id;
+            QTRY_COMPARE_WITH_TIMEOUT(rt.jobs().activeCount(), 1, 10000);
+            rt.cancel(forever, CancelReason::User, u"tester"_s);
+            QTRY_COMPARE_WITH_TIMEOUT(rt.jobs().activeCount(), 0, 10000);
+            recorder.finish();
+            live = rt.jobs().jobs();
+        }
+        QVERIFY(run > 0);
+        const auto stored = store->jobs(run);
+        QCOMPARE(stored.size(), live.size());
+        for (int i = 0; i < live.size(); ++i) {
+            const auto &a = live[i];
+            const auto &b = stored[i];
+            QCOMPARE(b.id, a.id);
+            QCOMPARE(b.parent, a.parent);
+            QCOMPARE(b.state, a.state);
+            QCOMPARE(b.route, a.route);
+            QCOMPARE(b.path, a.path);
+            QCOMPARE(b.params, a.params);
+            QCOMPARE(b.result, a.state == JobState::Succeeded ? a.result : QJsonValue(QJsonValue::Undefined));
+            QCOMPARE(b.error.type, a.error.type);
+            QCOMPARE(b.error.status, a.error.status);
+            QCOMPARE(b.cancelReason, a.cancelReason);
+            QCOMPARE(b.cancelledBy, a.cancelledBy);
+            QCOMPARE(b.createdMs, a.createdMs);
+            QCOMPARE(b.finishedMs, a.finishedMs);
+        }
+        const auto spans = store->spans(run);
+        QCOMPARE(spans.size(), liveSpans.size());
+        QCOMPARE(spans.size(), 7); // 5 root spans and 2 "leaf work" spans
+        const auto leafLogs = store->logs(run, stored[1].id);
+        QCOMPARE(leafLogs.size(), 1);
+        QCOMPARE(leafLogs.first().message, u"leaf 1"_s);
+
+        const auto runs = store->runs();
+        QCOMPARE(runs.size(), 1);
+        QCOMPARE(runs.first().state, u"finished"_s);
+        QCOMPARE(runs.first().jobs, live.size());
+        QCOMPARE(runs.first().failed, 1);
+        QCOMPARE(runs.first().cancelled, 1);
+    }
+
+    void reopeningKeepsEverything()
+    {
+        QTemporaryDir dir;
+        const auto path = dir.filePath(u"h.sqlite"_s);
+        QString error;
+        RunId run = 0;
+        {
+            auto store = HistoryStore::open(path, &error);
+            QVERIFY(store);
+            Runtime rt;
+            addRoutes(rt);
+            HistoryRecorder recorder(rt, *store, u"first"_s, {});
+            run = recorder.runId();
+            coroute::test::runCoroutine([&]() -> QCoro::Task<void> { co_await rt.call(get(u"/tree"_s)); }());
+        }
+        auto again = HistoryStore::open(path, &error);
+        QVERIFY2(again, qPrintable(error));
+        QCOMPARE(again->interruptedAtOpen(), 0);
+        QCOMPARE(again->jobs(run).size(), 3);
+        QCOMPARE(again->job(run, 1)->result.toInt(), 3);
+        QCOMPARE(again->run(run)->state, u"finished"_s);
+    }
+
+    void unfinishedJobsOfADeadProcessBecomeInterrupted()
+    {
+        QTemporaryDir dir;
+        const auto path = dir.filePath(u"h.sqlite"_s);
+        QString error;
+        RunId run = 0;
+        {
+            auto store = HistoryStore::open(path, &error);
+            QVERIFY(store);
+            Runtime rt;
+            addRoutes(rt);
+            HistoryRecorder recorder(rt, *store, u"crashing"_s, {});
+            run = recorder.runId();
+            rt.submit(get(u"/tree"_s));
+            rt.submit(get(u"/forever"_s));
+            QTRY_COMPARE_WITH_TIMEOUT(rt.jobs().countIn(JobState::Succeeded), 3, 10000);
+            rt.jobs().flush();
+            store->flush();
+            // Pretend the process died: the run still says running, with a pid that is gone.
+            QCOMPARE(execSql(path, u"UPDATE runs SET pid = 2147483646 WHERE id = %1"_s.arg(run)), SQLITE_OK);
+            coroute::test::runCoroutine(rt.shutdown());
+            recorder.finish(u"running"_s); // leaves the run open, as a crash would
+            QCOMPARE(execSql(path, u"UPDATE jobs SET state = 'running' WHERE run_id = %1 AND state = 'cancelled'"_s.arg(run)),
+                     SQLITE_OK);
+        }
+        auto reopened = HistoryStore::open(path, &error);
+        QVERIFY2(reopened, qPrintable(error));
+        QCOMPARE(reopened->interruptedAtOpen(), 1);
+        QCOMPARE(reopened->run(run)->state, u"interrupted"_s);
+        const auto jobs = reopened->jobs(run);
+        QCOMPARE(jobs.size(), 4);
+        int succeeded = 0, interrupted = 0;
+        for (const auto &j : jobs) {
+            succeeded += j.state == JobState::Succeeded;
+            interrupted += j.state == JobState::Interrupted;
+        }
+        QCOMPARE(succeeded, 3);
+        QCOMPARE(interrupted, 1);
+        QCOMPARE(reopened->job(run, 1)->result.toInt(), 3);
+    }
+
+    void retentionRemovesExactlyWhatItShould()
+    {
+        QTemporaryDir dir;
+        const auto path = dir.filePath(u"h.sqlite"_s);
+        QString error;
+        auto store = HistoryStore::open(path, &error);
+        QVERIFY(store);
+        QList<RunId> runs;
+        for (int i = 0; i < 6; ++i) {
+            Runtime rt;
+            addRoutes(rt);
+            HistoryRecorder recorder(rt, *store, u"run %1"_s.arg(i), {});
+            runs << recorder.runId();
+            coroute::test::runCoroutine([&]() -> QCoro::Task<void> { co_await rt.call(get(u"/tree"_s)); }());
+        }
+        // The two oldest are 10 days old.
+        QCOMPARE(execSql(path, u"UPDATE runs SET started_ms = started_ms - 864000000 WHERE id IN (%1, %2)"_s
+                                   .arg(runs[0]).arg(runs[1])),
+                 SQLITE_OK);
+        QCOMPARE(store->applyRetention(0, 30), 0);
+        QCOMPARE(store->applyRetention(0, 5), 2);
+        QVERIFY(!store->run(runs[0]));
+        QVERIFY(store->jobs(runs[1]).isEmpty());
+        QVERIFY(store->spans(runs[1]).isEmpty());
+        QCOMPARE(store->applyRetention(3, 0), 1);
+        QVERIFY(!store->run(runs[2]));
+        for (int i = 3; i < 6; ++i) {
+            QVERIFY(store->run(runs[i]));
+            QCOMPARE(store->jobs(runs[i]).size(), 3);
+        }
+        QCOMPARE(store->runs().size(), 3);
+    }
+
+    void refusesFilesThatAreNotAHistory()
+    {
+        QTemporaryDir dir;
+        const auto garbage = dir.filePath(u"garbage.sqlite"_s);
+        QFile f(garbage);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray(8192, 'x'));
+        f.close();
+        QString error;
+        QVERIFY(!HistoryStore::open(garbage, &error));
+        QVERIFY2(error.contains(garbage), qPrintable(error));
+
+        const auto future = dir.filePath(u"future.sqlite"_s);
+        QVERIFY(HistoryStore::open(future, &error));
+        QCOMPARE(execSql(future, u"PRAGMA user_version = 99"_s), SQLITE_OK);
+        QVERIFY(!HistoryStore::open(future, &error));
+        QVERIFY2(error.contains(u"schema version 99"_s), qPrintable(error));
+
+        QVERIFY(!HistoryStore::open(u"/proc/coroute/cannot/h.sqlite"_s, &error));
+        QVERIFY(!error.isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_Store)
+#include "tst_store.moc"
