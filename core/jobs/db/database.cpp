@@ -124,14 +124,15 @@ void Database::ensureOpenOnThread()
 
 QCoro::Task<void> Database::open(std::stop_token token)
 {
-    co_await run([](SqliteDb &) {}, std::move(token));
+    auto nothing = [](SqliteDb &) {};
+    co_await run(std::move(nothing), std::move(token));
 }
 
 QCoro::Task<ExecResult> Database::exec(QString sql, QJsonValue params, std::stop_token token)
 {
     const bool hasParams = !params.isNull() && !params.isUndefined();
-    auto result = co_await run(
-        [sql, params, hasParams](SqliteDb &db) {
+    // Lambdas are named before co_await: GCC 12 destroys a lambda temporary with captures twice.
+    auto work = [sql, params, hasParams](SqliteDb &db) {
             ExecResult r;
             const QByteArray utf8 = sql.toUtf8();
             QByteArrayView rest(utf8);
@@ -166,8 +167,8 @@ QCoro::Task<ExecResult> Database::exec(QString sql, QJsonValue params, std::stop
                 throw SqliteError(SQLITE_MISUSE, u"no SQL statement given"_s, sql);
             r.lastInsertId = db.lastInsertId();
             return r;
-        },
-        std::move(token));
+        };
+    auto result = co_await run(std::move(work), std::move(token));
     co_return result;
 }
 
@@ -181,8 +182,7 @@ QCoro::AsyncGenerator<QJsonArray> Database::query(QString sql, QJsonValue params
     Cursor *c = cursor.get();
     while (!c->done) {
         // c stays valid: the frame (and the cursor) outlive every operation awaited here.
-        auto rows = co_await runOp(
-            [this, c, sql, params, chunk](SqliteDb &db) {
+        auto readChunk = [this, c, sql, params, chunk](SqliteDb &db) {
                 if (!c->started) {
                     c->started = true;
                     ++m_openCursors;
@@ -209,8 +209,8 @@ QCoro::AsyncGenerator<QJsonArray> Database::query(QString sql, QJsonValue params
                     throw;
                 }
                 return out;
-            },
-            token, true);
+            };
+        auto rows = co_await runOp(std::move(readChunk), token, true);
         if (!rows.isEmpty())
             co_yield rows;
     }
@@ -250,16 +250,15 @@ QCoro::Task<qint64> Database::bulkInsert(QString table, QStringList columns, QJs
     const int perBatch = qMax(1, batch);
 
     // Every row is checked before anything is written, on the database's thread (rows may be many).
-    const auto invalidRow = co_await run(
-        [rows, width](SqliteDb &) -> qsizetype {
+    auto check = [rows, width](SqliteDb &) -> qsizetype {
             for (qsizetype i = 0; i < rows.size(); ++i) {
                 const auto row = rows.at(i);
                 if (!row.isArray() || row.toArray().size() != width)
                     return i;
             }
             return -1;
-        },
-        token);
+        };
+    const auto invalidRow = co_await run(std::move(check), token);
     if (invalidRow >= 0) {
         const auto row = rows.at(invalidRow);
         const QString got = row.isArray() ? u"%1 values"_s.arg(row.toArray().size()) : u"not an array"_s;
@@ -278,8 +277,7 @@ QCoro::Task<qint64> Database::bulkInsert(QString table, QStringList columns, QJs
     for (qsizetype start = 0; start < rows.size(); start += perBatch) {
         const qsizetype end = qMin(rows.size(), start + perBatch);
         try {
-            co_await run(
-                [&rows, &sql, &failedRow, start, end, width](SqliteDb &db) {
+            auto insertBatch = [&rows, &sql, &failedRow, start, end, width](SqliteDb &db) {
                     SqliteTransaction tx(db, SqliteTransaction::Mode::Immediate);
                     auto stmt = db.prepare(sql);
                     for (qsizetype i = start; i < end; ++i) {
@@ -295,8 +293,8 @@ QCoro::Task<qint64> Database::bulkInsert(QString table, QStringList columns, QJs
                         stmt.reset();
                     }
                     tx.commit();
-                },
-                token);
+                };
+            co_await run(std::move(insertBatch), token);
         } catch (Error &e) {
             // Say how far it got: earlier batches stay committed.
             JobError err = e.error();

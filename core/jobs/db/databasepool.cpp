@@ -114,7 +114,9 @@ QString DatabasePool::resolve(const QStringList &roots, const QString &name)
 QCoro::Task<std::shared_ptr<Database>> DatabasePool::open(QString name, QThreadPool &pool, std::stop_token token)
 {
     const QStringList roots = m_roots;
-    const QString path = co_await runInPool(pool, [roots, name] { return resolve(roots, name); }, token);
+    // Named, not a temporary inside co_await: GCC 12 destroys such lambda temporaries twice.
+    auto check = [roots, name] { return resolve(roots, name); };
+    const QString path = co_await runInPool(pool, std::move(check), token);
     std::shared_ptr<Database> db;
     {
         QMutexLocker lock(&m_mutex);

@@ -22,15 +22,18 @@ QJsonValue paramsOf(const Context &ctx)
 QCoro::Task<QJsonObject> execHandler(Context &ctx)
 {
     const auto params = paramsOf(ctx);
-    auto db = co_await ctx.db(ctx.param(u"db"_s).toString());
-    const auto result = co_await db->exec(ctx.param(u"sql"_s).toString(), params, ctx.token());
+    const QString name = ctx.param(u"db"_s).toString();
+    const QString sql = ctx.param(u"sql"_s).toString();
+    auto db = co_await ctx.db(name);
+    const auto result = co_await db->exec(sql, params, ctx.token());
     co_return result.toJson();
 }
 
 QCoro::AsyncGenerator<QJsonValue> queryHandler(Context &ctx)
 {
     const auto params = paramsOf(ctx);
-    auto db = co_await ctx.db(ctx.param(u"db"_s).toString());
+    const QString name = ctx.param(u"db"_s).toString();
+    auto db = co_await ctx.db(name);
     const int chunkRows = int(ctx.param(u"chunk_rows"_s).toInteger());
     qint64 produced = 0;
     auto chunks = db->query(ctx.param(u"sql"_s).toString(), params, chunkRows, ctx.token());
@@ -63,7 +66,8 @@ QCoro::Task<QJsonObject> bulkHandler(Context &ctx)
                         u"invalid identifier '%1': use letters, digits and _, not starting with a digit"_s.arg(name),
                         QJsonObject{{u"identifier"_s, name}});
     }
-    auto db = co_await ctx.db(ctx.param(u"db"_s).toString());
+    const QString name = ctx.param(u"db"_s).toString();
+    auto db = co_await ctx.db(name);
     const auto rows = ctx.param(u"rows"_s).toArray();
     const int batch = int(ctx.param(u"batch"_s).toInteger());
     const qint64 inserted = co_await db->bulkInsert(table, columns, rows, batch, ctx.token());
