@@ -1,5 +1,7 @@
 #include "jobs/builtins.h"
 
+#include "jobs/db/databasepool.h"
+#include "jobs/db/dbroutes.h"
 #include "jobs/demoroutes.h"
 #include "jobs/fs/fileroots.h"
 #include "jobs/fs/fsroutes.h"
@@ -17,9 +19,11 @@ void registerBuiltins(Runtime &runtime, const BuiltinsConfig &config)
     runtime.router().include(sysRoutes(), u"/sys"_s);
     runtime.router().include(demoRoutes(), u"/demo"_s);
     runtime.router().include(fsRoutes(), u"/fs"_s);
+    runtime.router().include(dbRoutes(), u"/db"_s);
     // No roots configured: the current folder, as BuiltinsConfig documents.
     const QStringList roots = config.roots.isEmpty() ? QStringList{QDir::currentPath()} : config.roots;
     runtime.setService<FileRoots>(std::make_shared<FileRoots>(roots));
+    runtime.setService<DatabasePool>(std::make_shared<DatabasePool>(roots));
 }
 
 } // namespace coroute

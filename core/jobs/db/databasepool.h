@@ -1,0 +1,54 @@
+#pragma once
+
+#include "jobs/db/database.h"
+
+#include <QHash>
+#include <QMutex>
+#include <QStringList>
+
+#include <qcoro/qcorotask.h>
+
+#include <chrono>
+#include <memory>
+#include <stop_token>
+
+class QThreadPool;
+
+namespace coroute {
+
+/// The runtime's SQLite service: opens each database file once, inside the configured root
+/// folders, and shares the connection between jobs (Context::db). Thread-safe.
+class DatabasePool
+{
+public:
+    /// roots: folders databases may live in; empty means the current folder.
+    explicit DatabasePool(QStringList roots);
+    ~DatabasePool();
+
+    QStringList roots() const { return m_roots; }
+    /// Busy timeout of databases opened from now on (default 5000 ms).
+    void setBusyTimeout(std::chrono::milliseconds timeout);
+    std::chrono::milliseconds busyTimeout() const;
+
+    /// Resolves name (relative to the first root, or absolute inside a root) to the canonical
+    /// path of the database file. Throws Error(403, "forbidden_path") for `..`, paths outside
+    /// the roots and symlinks escaping them, Error(404, "not_found") when the parent folder is
+    /// missing, Error(422, "invalid_param") for an empty name or a folder. Touches the file
+    /// system: call it off the loop.
+    static QString resolve(const QStringList &roots, const QString &name);
+
+    /// The shared database at name, opened (and created when missing) on first use. Path
+    /// checks run on pool, the open on the database's own thread. Throws Error or Cancelled.
+    QCoro::Task<std::shared_ptr<Database>> open(QString name, QThreadPool &pool, std::stop_token token = {});
+
+    /// Databases currently open.
+    int openCount() const;
+
+private:
+    QStringList m_roots;
+    mutable QMutex m_mutex;
+    std::chrono::milliseconds m_busyTimeout{5000};
+    QHash<QString, std::shared_ptr<Database>> m_open;
+};
+
+} // namespace coroute
