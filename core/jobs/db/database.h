@@ -135,6 +135,7 @@ private:
     {
         using R = std::invoke_result_t<Fn &, SqliteDb &>;
         auto self = shared_from_this();
+        const std::stop_token stop = token;
         auto work = [this, ownsCursor, fn = std::move(fn)](std::stop_token t) mutable -> R {
             ensureOpenOnThread();
             detail::DatabaseOpScope scope(*this, t, ownsCursor);
@@ -148,6 +149,10 @@ private:
                 co_return result;
             }
         } catch (const SqliteError &e) {
+            // Interrupted because the job was cancelled: that is a cancellation, not a failure.
+            constexpr int sqliteInterrupt = 9; // SQLITE_INTERRUPT, without exposing sqlite3.h
+            if (e.code() == sqliteInterrupt && stop.stop_requested())
+                throw Cancelled();
             throw sqliteJobError(e);
         }
     }
