@@ -20,4 +20,6 @@
 #include "runtime/runtime.h"
 #include "jobs/builtins.h"
 #include "jobs/demoroutes.h"
+#include "jobs/http/httpclient.h"
+#include "jobs/http/httproutes.h"
 #include "jobs/sysroutes.h"
