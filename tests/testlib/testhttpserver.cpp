@@ -67,6 +67,8 @@ TestHttpServer::~TestHttpServer() = default;
 
 bool TestHttpServer::start()
 {
+    setMaxPendingConnections(1024);
+    setListenBacklogSize(1024);
     return listen(QHostAddress::LocalHost, 0);
 }
 

@@ -359,30 +359,35 @@ QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &reques
         }
     } abort{*multi, t};
 
+    // Locals of the loop live at function scope: GCC 12 double-destroys block-scoped locals
+    // of a loop body that holds co_await and continue.
     bool opened = false;
+    bool cancelled = false;
     qint64 written = 0;
+    QByteArray chunk;
+    QString failure;
+    // Pool jobs are named, never temporaries inside the co_await (GCC 12 destroys those twice).
+    std::function<QString()> job;
     auto &writePool = pool;
     while (true) {
         if (sink && !t->pending.isEmpty()) {
-            if (!opened) {
-                auto opening = co_await runInPool(writePool, [sink]() -> QString {
+            chunk.clear();
+            chunk.swap(t->pending);
+            const bool open = !opened;
+            job = [sink, chunk, open]() -> QString {
+                if (open) {
                     sink->file = std::make_unique<QSaveFile>(sink->path);
                     if (!sink->file->open(QIODevice::WriteOnly))
                         return sink->file->errorString();
-                    return {};
-                }, token);
-                if (!opening.isEmpty())
-                    throw Error(500, u"write_failed"_s, u"cannot write %1: %2"_s.arg(sink->path, opening));
-                opened = true;
-            }
-            QByteArray chunk = std::exchange(t->pending, {});
-            auto failure = co_await runInPool(writePool, [sink, chunk]() -> QString {
+                }
                 if (sink->file->write(chunk) != chunk.size())
                     return sink->file->errorString();
                 return {};
-            }, token);
+            };
+            failure = co_await runInPool(writePool, job, token);
             if (!failure.isEmpty())
                 throw Error(500, u"write_failed"_s, u"cannot write %1: %2"_s.arg(sink->path, failure));
+            opened = true;
             written += chunk.size();
             if (progress)
                 progress(written, t->contentLength);
@@ -394,10 +399,11 @@ QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &reques
         }
         if (t->finished)
             break;
-        const bool cancelled = co_await TransferWait(*t, token);
+        cancelled = co_await TransferWait(*t, token);
         if (cancelled)
             throw Cancelled();
     }
+    chunk.clear();
     if (t->result != CURLE_OK)
         throw transferError(request, *t);
 
@@ -408,7 +414,7 @@ QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &reques
     if (const char *effective = nullptr; curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK && effective)
         response.finalUrl = QUrl::fromEncoded(QByteArray(effective));
     if (sink && t->status >= 200 && t->status < 300) {
-        auto failure = co_await runInPool(writePool, [sink, opened]() -> QString {
+        job = [sink, opened]() -> QString {
             if (!opened) { // an empty body still makes an (empty) file
                 sink->file = std::make_unique<QSaveFile>(sink->path);
                 if (!sink->file->open(QIODevice::WriteOnly))
@@ -418,7 +424,8 @@ QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &reques
                 return sink->file->errorString();
             sink->file.reset();
             return {};
-        }, token);
+        };
+        failure = co_await runInPool(writePool, job, token);
         if (!failure.isEmpty())
             throw Error(500, u"write_failed"_s, u"cannot write %1: %2"_s.arg(sink->path, failure));
         if (progress)

@@ -117,7 +117,7 @@ QCoro::Task<QJsonObject> downloadHandler(Context &ctx, QStringList roots)
     request.retry.attempts = int(ctx.param(u"retries"_s).toInteger()) + 1;
     const QString target = confine(roots, ctx.param(u"to"_s).toString());
     ctx.log(u"download %1 to %2"_s.arg(redactedUrl(request.url), target));
-    auto progress = [&ctx](qint64 received, qint64 total) {
+    HttpClient::Progress progress = [&ctx](qint64 received, qint64 total) {
         const double fraction = total > 0 ? double(received) / double(total) : 0.0;
         ctx.setProgress(fraction, total > 0 ? u"%1 of %2 bytes"_s.arg(received).arg(total)
                                             : u"%1 bytes"_s.arg(received));
