@@ -5,7 +5,9 @@
 //   (b) 11 QNetworkAccessManagers round-robin (~64 conns) ....  9,900 - 14,400 req/s
 //   (c) libcurl multi + QSocketNotifier + QTimer ............. 38,000 - 60,000 req/s
 // QNAM's cost is per request (a pool of managers does not help on loopback); curl multi is
-// about four times faster, keeps connections alive in its cache and limits connections per host.
+// about three to four times faster, keeps connections alive in its cache and limits connections
+// per host. Through this client (coroutines, per-host semaphore, header parsing) the same
+// workload measured 15,000 (first round, connecting included) to 33,500 req/s.
 
 #include "jobs/http/httpclient.h"
 
