@@ -26,6 +26,8 @@
 #include "jobs/demoroutes.h"
 #include "jobs/fs/fileroots.h"
 #include "jobs/fs/fsroutes.h"
+#include "jobs/http/httpclient.h"
+#include "jobs/http/httproutes.h"
 #include "jobs/sysroutes.h"
 #include "store/historyrecorder.h"
 #include "store/historystore.h"

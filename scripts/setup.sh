@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev
-  qcoro-qt6-dev libsqlite3-dev sqlite3 libssl-dev libgl-dev
+  qcoro-qt6-dev libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev libgl-dev
   libxkbcommon-dev fonts-dejavu-core
 )
 

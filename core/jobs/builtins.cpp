@@ -5,6 +5,8 @@
 #include "jobs/demoroutes.h"
 #include "jobs/fs/fileroots.h"
 #include "jobs/fs/fsroutes.h"
+#include "jobs/http/httpclient.h"
+#include "jobs/http/httproutes.h"
 #include "jobs/sysroutes.h"
 #include "runtime/runtime.h"
 
@@ -24,6 +26,9 @@ void registerBuiltins(Runtime &runtime, const BuiltinsConfig &config)
     const QStringList roots = config.roots.isEmpty() ? QStringList{QDir::currentPath()} : config.roots;
     runtime.setService<FileRoots>(std::make_shared<FileRoots>(roots));
     runtime.setService<DatabasePool>(std::make_shared<DatabasePool>(roots));
+    runtime.router().include(httpRoutes(roots), u"/http"_s);
+    runtime.setService<HttpClient>(std::make_shared<HttpClient>(
+        HttpClientOptions{.clock = &runtime.clock(), .pool = &runtime.pool()}));
 }
 
 } // namespace coroute
