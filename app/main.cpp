@@ -19,6 +19,8 @@ Commands:
   routes [--json|--openapi]        list the registered routes (or their OpenAPI 3.1 document)
   call METHOD PATH [options]       run one route as a job and print its result as JSON
        --query k=v (repeatable), --body JSON, --timeout MS, --pretty
+  bench WORKLOAD [options]         run a benchmark workload once, print one JSON line of figures
+       w1|dispatch [--mode routed|bare], w2|timers, w6|cancel; --n N, --no-store
 
 Exit codes: 0 success, 1 a job failed or was refused, 2 bad usage, 130 interrupted.
 Run 'coroute <command> --help' for a command's options.)"_s);
@@ -49,6 +51,8 @@ int main(int argc, char **argv)
         return routesCommand(rest);
     if (command == u"call"_s)
         return callCommand(rest);
+    if (command == u"bench"_s)
+        return benchCommand(rest);
     printError(u"unknown command '%1'; see 'coroute --help'"_s.arg(command));
     return Usage;
 }

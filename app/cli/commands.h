@@ -10,6 +10,8 @@ namespace coroute::cli {
 int routesCommand(const QStringList &args);
 /// coroute call METHOD PATH [--query k=v]... [--body JSON] [--timeout MS] [--pretty]
 int callCommand(const QStringList &args);
+/// coroute bench WORKLOAD [--mode routed|bare] [--n N] [--no-store]  (app/bench)
+int benchCommand(const QStringList &args);
 
 /// Prints the top-level usage to stdout.
 void printUsage();
