@@ -177,7 +177,8 @@ Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
     info.parent = options.parent;
     info.linkedFrom = options.linkedFrom;
     info.method = match.route->method;
-    info.path = request.path.section(QLatin1Char('?'), 0, 0);
+    const auto queryAt = request.path.indexOf(QLatin1Char('?'));
+    info.path = queryAt < 0 ? request.path : request.path.left(queryAt); // shares when no query
     info.route = match.route->pathTemplate;
     info.params = match.pathParams;
     for (auto it = match.query.constBegin(); it != match.query.constEnd(); ++it)
@@ -228,9 +229,11 @@ bool Runtime::cancel(JobId id, CancelReason reason, const QString &requestedBy)
         d->registry.setState(*rec, JobState::Cancelling);
     else
         d->registry.markDirty(*rec);
-    const QString by = u"job:"_s + QString::number(id);
-    for (auto child : std::as_const(rec->children))
-        cancel(child, CancelReason::Parent, by);
+    if (!rec->children.isEmpty()) {
+        const QString by = u"job:"_s + QString::number(id);
+        for (auto child : std::as_const(rec->children))
+            cancel(child, CancelReason::Parent, by);
+    }
     rec->stop.request_stop();
     return true;
 }
@@ -362,7 +365,8 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
     } catch (...) {
         error = {500, u"unknown_exception"_s, u"the handler threw something that is not a std::exception"_s, {}};
     }
-    co_await ctx.releaseDependencies();
+    if (ctx.hasDependencies()) // most jobs have none: skip the cleanup coroutine's frame
+        co_await ctx.releaseDependencies();
 
     if (rec->timeoutTimer) {
         clock->unschedule(rec->timeoutTimer);
