@@ -31,7 +31,7 @@ QCoro::Task<void> runCancel(BenchOptions options, BenchReport &report)
         co_await sleep(ctx.clock(), std::chrono::seconds(60), ctx.token());
         co_return 1;
     });
-    const QString line = u"GET /park"_s;
+    const CallRequest request{u"GET"_s, u"/park"_s, {}, QJsonValue(QJsonValue::Undefined)};
     std::vector<JobId> ids;
     ids.reserve(size_t(n));
     qint64 refused = 0;
@@ -39,8 +39,7 @@ QCoro::Task<void> runCancel(BenchOptions options, BenchReport &report)
 
     const double t0 = nowSeconds();
     for (qint64 i = 0; i < n; ++i) {
-        const auto request = CallRequest::parse(line);
-        const auto submission = request ? runtime.submit(*request) : Submission{};
+        const auto submission = runtime.submit(request);
         if (submission.accepted())
             ids.push_back(submission.id);
         else

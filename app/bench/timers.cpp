@@ -29,7 +29,8 @@ QCoro::Task<void> runTimers(BenchOptions options, BenchReport &report)
             co_return 1;
         })
         .query({.name = u"ms"_s, .type = ParamType::Int, .required = true, .minimum = 0});
-    const QString line = u"GET /sleep?ms=%1"_s.arg(sleepMs);
+    // Input prepared before timing, typed as a plan would pass it (W1 measures parsing).
+    const CallRequest request{u"GET"_s, u"/sleep"_s, QJsonObject{{u"ms"_s, sleepMs}}, QJsonValue(QJsonValue::Undefined)};
     std::vector<JobId> ids;
     ids.reserve(size_t(n));
     qint64 refused = 0;
@@ -37,8 +38,7 @@ QCoro::Task<void> runTimers(BenchOptions options, BenchReport &report)
 
     const double t0 = nowSeconds();
     for (qint64 i = 0; i < n; ++i) {
-        const auto request = CallRequest::parse(line);
-        const auto submission = request ? runtime.submit(*request) : Submission{};
+        const auto submission = runtime.submit(request);
         if (submission.accepted())
             ids.push_back(submission.id);
         else
