@@ -10,6 +10,8 @@ namespace coroute::cli {
 int routesCommand(const QStringList &args);
 /// coroute call METHOD PATH [--query k=v]... [--body JSON] [--timeout MS] [--pretty]
 int callCommand(const QStringList &args);
+/// coroute bench WORKLOAD [--mode routed|bare] [--n N] [--no-store]  (app/bench)
+int benchCommand(const QStringList &args);
 
 /// coroute history runs|jobs RUN|job RUN:ID|prune [--json] [--db FILE]
 int historyCommand(const QStringList &args);

@@ -263,6 +263,12 @@ QCoro::Task<void> Context::releaseDependencies()
     }
 }
 
+bool Context::hasDependencies()
+{
+    QMutexLocker lock(&m_depsMutex);
+    return !m_deps.empty();
+}
+
 QThreadPool &Context::pool() const { return m_runtime.pool(); }
 Clock &Context::clock() const { return m_runtime.clock(); }
 

@@ -126,6 +126,8 @@ private:
     std::shared_ptr<void> dependency(std::type_index type);
     /// Awaits the async cleanups of every dependency created, newest first.
     QCoro::Task<void> releaseDependencies();
+    /// Whether any dependency was created (then releaseDependencies() has work).
+    bool hasDependencies();
 
     Runtime &m_runtime;
     JobId m_job;

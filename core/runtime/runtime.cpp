@@ -227,7 +227,8 @@ Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
     info.parent = options.parent;
     info.linkedFrom = options.linkedFrom;
     info.method = match.route->method;
-    info.path = request.path.section(QLatin1Char('?'), 0, 0);
+    const auto queryAt = request.path.indexOf(QLatin1Char('?'));
+    info.path = queryAt < 0 ? request.path : request.path.left(queryAt); // shares when no query
     info.route = match.route->pathTemplate;
     info.params = match.pathParams;
     for (auto it = match.query.constBegin(); it != match.query.constEnd(); ++it)
@@ -284,9 +285,11 @@ bool Runtime::cancel(JobId id, CancelReason reason, const QString &requestedBy)
         d->registry.setState(*rec, JobState::Cancelling);
     else
         d->registry.markDirty(*rec);
-    const QString by = u"job:"_s + QString::number(id);
-    for (auto child : std::as_const(rec->children))
-        cancel(child, CancelReason::Parent, by);
+    if (!rec->children.isEmpty()) {
+        const QString by = u"job:"_s + QString::number(id);
+        for (auto child : std::as_const(rec->children))
+            cancel(child, CancelReason::Parent, by);
+    }
     rec->stop.request_stop();
     return true;
 }
@@ -410,7 +413,14 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
         registry.setState(*rec, JobState::Running);
         if (const auto limit = options.timeout ? options.timeout : route.policy.timeout)
             startTimeout(*rec, *limit);
-        result = co_await invokeWithRetry(route, ctx, options, *rec);
+        if (route.handler.kind == HandlerKind::Async && route.policy.retry.attempts <= 1) {
+            // Fast path: no retry loop, no invoke frame: two coroutine frames fewer per job,
+            // and four exception rethrows fewer when the handler is cancelled or fails.
+            ++rec->info.attempts;
+            result = co_await route.handler.async(ctx);
+        } else {
+            result = co_await invokeWithRetry(route, ctx, options, *rec);
+        }
     } catch (const TimedOut &) {
         timedOut = true;
     } catch (const Cancelled &) {
@@ -422,7 +432,8 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
     } catch (...) {
         error = {500, u"unknown_exception"_s, u"the handler threw something that is not a std::exception"_s, {}};
     }
-    co_await ctx.releaseDependencies();
+    if (ctx.hasDependencies()) // most jobs have none: skip the cleanup coroutine's frame
+        co_await ctx.releaseDependencies();
     // Blocking found in this last stretch must land on the job before its record closes.
     if (detail::currentExecution() == rec->execution.get())
         detail::ExecutionScope::checkpoint();

@@ -1,0 +1,178 @@
+#include "bench/benchreport.h"
+#include "bench/workloads.h"
+
+#include "cli/commands.h"
+#include "cli/exitcode.h"
+#include "cli/output.h"
+
+#include <QAbstractEventDispatcher>
+#include <QCommandLineParser>
+#include <QEventLoop>
+
+#include <cstdio>
+#include <functional>
+
+using namespace Qt::StringLiterals;
+
+namespace coroute::bench {
+
+void beginReport(BenchReport &report, const BenchOptions &options, const QString &variant, qint64 n)
+{
+    report.set(u"workload"_s, options.workload);
+    report.set(u"variant"_s, variant);
+    report.set(u"peer"_s, u"coroute"_s);
+    report.set(u"n"_s, n);
+}
+
+void endReport(BenchReport &report, const Memory &before)
+{
+    const auto after = readMemory();
+    report.set(u"rss_before_kb"_s, before.rssKb);
+    report.set(u"peak_rss_kb"_s, after.peakKb);
+    // TODO(store): the history store (issue "store", core/store) does not exist yet, so no
+    // run records its jobs. Once it does, open it here unless --no-store and report true.
+    report.set(u"store"_s, false);
+    if (auto *dispatcher = QAbstractEventDispatcher::instance())
+        report.set(u"dispatcher"_s, QString::fromLatin1(dispatcher->metaObject()->className()));
+}
+
+namespace {
+
+using Run = std::function<QCoro::Task<void>(BenchOptions, BenchReport &)>;
+
+/// One row per workload: adding one is writing its run function and filling `run` here.
+struct Workload
+{
+    QString name;     ///< "w1"
+    QString label;    ///< "W1", as printed
+    QStringList aliases;
+    Run run;          ///< empty while the workload waits for its module
+    QString needs;    ///< what it waits for, while run is empty
+};
+
+const QList<Workload> &workloads()
+{
+    static const QList<Workload> table{
+        {u"w1"_s, u"W1"_s, {u"dispatch"_s, u"dispatch-bare"_s}, runDispatch, {}},
+        {u"w2"_s, u"W2"_s, {u"timers"_s}, runTimers, {}},
+        {u"w3"_s, u"W3"_s, {u"http"_s}, {}, u"the HTTP client (core/jobs/http)"_s},
+        {u"w4"_s, u"W4"_s, {u"sqlite"_s}, {}, u"the SQLite API (core/jobs/db)"_s},
+        {u"w5"_s, u"W5"_s, {u"files"_s}, {}, u"the file and hash jobs (core/jobs/fs)"_s},
+        {u"w6"_s, u"W6"_s, {u"cancel"_s}, runCancel, {}},
+        {u"gui-lag"_s, u"gui-lag"_s, {}, {}, u"the inspector window (ui/)"_s},
+    };
+    return table;
+}
+
+// A workload that throws still prints its line, with the exception as the failed check.
+QCoro::Task<void> runGuarded(const Run &run, BenchOptions options, BenchReport &report)
+{
+    try {
+        co_await run(std::move(options), report);
+    } catch (const std::exception &e) {
+        report.fail(u"exception: "_s + QString::fromUtf8(e.what()));
+    } catch (...) {
+        report.fail(u"unknown exception"_s);
+    }
+}
+
+const Workload *findWorkload(const QString &name)
+{
+    const QString key = name.toLower();
+    for (const auto &w : workloads()) {
+        if (w.name == key || w.aliases.contains(key))
+            return &w;
+    }
+    return nullptr;
+}
+
+QString workloadNames()
+{
+    QStringList names;
+    for (const auto &w : workloads())
+        names << (w.aliases.isEmpty() ? w.name : u"%1 (%2)"_s.arg(w.name, w.aliases.join(u", "_s)));
+    return names.join(u", "_s);
+}
+
+} // namespace
+
+} // namespace coroute::bench
+
+namespace coroute::cli {
+
+int benchCommand(const QStringList &args)
+{
+    using namespace coroute::bench;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(u"Run one benchmark workload of WORKLOADS.md once and print one JSON "
+                                      "line of figures; exit 1 when the workload's check failed.\nWorkloads: "_s
+                                     + workloadNames());
+    parser.addHelpOption();
+    parser.addPositionalArgument(u"workload"_s, u"The workload to run."_s);
+    parser.addOption({u"mode"_s, u"W1: dispatch through the runtime (routed, default) or bare QCoro tasks."_s,
+                      u"routed|bare"_s});
+    parser.addOption({u"n"_s, u"Override the workload's job count (for smoke tests)."_s, u"N"_s});
+    parser.addOption({u"no-store"_s, u"Do not record the jobs in the history store."_s});
+    if (!parser.parse(args)) {
+        printError(parser.errorText());
+        return Usage;
+    }
+    if (parser.isSet(u"help"_s)) {
+        printLine(parser.helpText());
+        return Success;
+    }
+    const auto pos = parser.positionalArguments();
+    if (pos.size() != 1) {
+        printError(u"bench needs one WORKLOAD: "_s + workloadNames());
+        return Usage;
+    }
+    const Workload *workload = findWorkload(pos[0]);
+    if (!workload) {
+        printError(u"unknown workload '%1'; choose one of: %2"_s.arg(pos[0], workloadNames()));
+        return Usage;
+    }
+    if (!workload->run) {
+        printError(u"%1: not implemented yet: needs %2"_s.arg(workload->name, workload->needs));
+        return Usage;
+    }
+
+    BenchOptions options;
+    options.workload = workload->label;
+    options.store = !parser.isSet(u"no-store"_s);
+    options.mode = pos[0].toLower() == u"dispatch-bare"_s ? u"bare"_s : u"routed"_s;
+    if (parser.isSet(u"mode"_s)) {
+        if (workload->name != u"w1"_s) {
+            printError(u"--mode applies to w1 only"_s);
+            return Usage;
+        }
+        options.mode = parser.value(u"mode"_s);
+        if (options.mode != u"routed"_s && options.mode != u"bare"_s) {
+            printError(u"--mode takes routed or bare, got: "_s + options.mode);
+            return Usage;
+        }
+    }
+    if (parser.isSet(u"n"_s)) {
+        bool ok = false;
+        options.n = parser.value(u"n"_s).toLongLong(&ok);
+        if (!ok || options.n <= 0 || options.n > 100'000'000) {
+            printError(u"--n takes a positive count, got: "_s + parser.value(u"n"_s));
+            return Usage;
+        }
+    }
+
+    BenchReport report;
+    QEventLoop loop;
+    bool finished = false;
+    auto task = runGuarded(workload->run, options, report).then([&] {
+        finished = true;
+        loop.quit();
+    });
+    if (!finished)
+        loop.exec();
+    const QByteArray line = report.toJsonLine() + '\n';
+    std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+    std::fflush(stdout);
+    return report.passed() ? Success : JobFailed;
+}
+
+} // namespace coroute::cli

@@ -1,0 +1,23 @@
+#pragma once
+// The workloads of /work/shared/WORKLOADS.md (tests/bench/README.md has the figures).
+// Each one runs once, fills the report with its figures and its check, and returns.
+
+#include "bench/benchreport.h"
+
+#include <qcoro/qcorotask.h>
+
+namespace coroute::bench {
+
+/// W1 dispatch: N no-op jobs through router + registry (routed), or N bare QCoro tasks.
+QCoro::Task<void> runDispatch(BenchOptions options, BenchReport &report);
+/// W2 timers: N jobs each sleeping 100 ms.
+QCoro::Task<void> runTimers(BenchOptions options, BenchReport &report);
+/// W6 cancellation: N jobs sleeping 60 s, cancelled one call per job.
+QCoro::Task<void> runCancel(BenchOptions options, BenchReport &report);
+
+/// Fills the fields every report starts with, in the documented order.
+void beginReport(BenchReport &report, const BenchOptions &options, const QString &variant, qint64 n);
+/// Adds the memory figures and the store flag, after the timed region.
+void endReport(BenchReport &report, const Memory &before);
+
+} // namespace coroute::bench

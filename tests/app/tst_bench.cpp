@@ -1,0 +1,120 @@
+// Smoke test of `coroute bench`: each implemented workload runs with a small N and prints one
+// JSON line with its documented keys and a passing check. No timing assertions: figures are
+// for tests/bench/README.md, not for CI.
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+struct Run
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+Run coroute(const QStringList &args, int timeoutMs = 60000)
+{
+    QProcess p;
+    p.start(qEnvironmentVariable("COROUTE_BIN"), args);
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+    }
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+            p.readAllStandardError()};
+}
+
+} // namespace
+
+class tst_Bench : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY2(QFile::exists(qEnvironmentVariable("COROUTE_BIN")), "COROUTE_BIN must name the coroute binary"); }
+
+    void workloads_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("workload");
+        QTest::addColumn<QString>("variant");
+        QTest::addColumn<int>("n");
+        QTest::addColumn<QStringList>("figures");
+        const QStringList common{u"wall_s"_s, u"rss_before_kb"_s, u"peak_rss_kb"_s};
+        QTest::newRow("w1 routed") << QStringList{u"w1"_s, u"--n"_s, u"1000"_s} << u"W1"_s << u"routed"_s << 1000
+                                   << common + QStringList{u"us_per_job"_s};
+        QTest::newRow("w1 bare") << QStringList{u"w1"_s, u"--mode"_s, u"bare"_s, u"--n"_s, u"1000"_s} << u"W1"_s
+                                 << u"bare"_s << 1000 << common + QStringList{u"us_per_job"_s};
+        QTest::newRow("dispatch-bare alias") << QStringList{u"dispatch-bare"_s, u"--n"_s, u"500"_s} << u"W1"_s
+                                             << u"bare"_s << 500 << common;
+        QTest::newRow("w2") << QStringList{u"w2"_s, u"--n"_s, u"200"_s} << u"W2"_s << u"sleep"_s << 200
+                            << common + QStringList{u"start_s"_s};
+        QTest::newRow("w6") << QStringList{u"w6"_s, u"--n"_s, u"200"_s, u"--no-store"_s} << u"W6"_s
+                            << u"sleep_60s"_s << 200
+                            << QStringList{u"cancel_ms"_s, u"start_ms"_s, u"rss_before_kb"_s, u"peak_rss_kb"_s};
+    }
+
+    void workloads()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, workload);
+        QFETCH(QString, variant);
+        QFETCH(int, n);
+        QFETCH(QStringList, figures);
+        const auto run = coroute(QStringList{u"bench"_s} + args);
+        QVERIFY2(run.exitCode == 0, run.out + run.err);
+        const auto lines = run.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 1);
+        QJsonParseError error;
+        const auto json = QJsonDocument::fromJson(lines.first(), &error).object();
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+        QCOMPARE(json.value(u"check"_s).toString(), u"ok"_s);
+        QCOMPARE(json.value(u"workload"_s).toString(), workload);
+        QCOMPARE(json.value(u"variant"_s).toString(), variant);
+        QCOMPARE(json.value(u"peer"_s).toString(), u"coroute"_s);
+        QCOMPARE(json.value(u"n"_s).toInteger(), n);
+        QCOMPARE(json.value(u"store"_s), QJsonValue(false));
+        for (const auto &key : figures) {
+            QVERIFY2(json.value(key).isDouble(), qPrintable(u"missing figure "_s + key));
+            QVERIFY2(json.value(key).toDouble() >= 0, qPrintable(key));
+        }
+        QVERIFY(json.value(u"peak_rss_kb"_s).toInteger() > 0);
+        // Keys in the documented order: the line starts with the workload.
+        QVERIFY(lines.first().startsWith("{\"workload\":"));
+        QVERIFY(lines.first().endsWith("\"check\":\"ok\"}"));
+    }
+
+    void usageErrors_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QByteArray>("message");
+        QTest::newRow("no workload") << QStringList{} << QByteArray("needs one WORKLOAD");
+        QTest::newRow("unknown") << QStringList{u"w9"_s} << QByteArray("unknown workload");
+        QTest::newRow("bad mode") << QStringList{u"w1"_s, u"--mode"_s, u"fast"_s} << QByteArray("--mode takes");
+        QTest::newRow("mode on w2") << QStringList{u"w2"_s, u"--mode"_s, u"bare"_s} << QByteArray("w1 only");
+        QTest::newRow("bad n") << QStringList{u"w1"_s, u"--n"_s, u"-3"_s} << QByteArray("--n takes");
+        QTest::newRow("w3") << QStringList{u"w3"_s} << QByteArray("not implemented yet: needs");
+        QTest::newRow("w4") << QStringList{u"sqlite"_s} << QByteArray("not implemented yet: needs");
+        QTest::newRow("w5") << QStringList{u"w5"_s} << QByteArray("not implemented yet: needs");
+        QTest::newRow("gui-lag") << QStringList{u"gui-lag"_s} << QByteArray("not implemented yet: needs");
+    }
+
+    void usageErrors()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QByteArray, message);
+        const auto run = coroute(QStringList{u"bench"_s} + args);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains(message), run.err);
+        QVERIFY(run.out.isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_Bench)
+#include "tst_bench.moc"
