@@ -66,6 +66,8 @@ public:
     {
         for (const auto &j : jobs)
             m_jobs.insert(j.id, &j);
+        m_tids.insert(u"loop"_s, kLoopTid);
+        m_tids.insert(u"pool"_s, kPoolTid);
         m_origin = 0;
         for (const auto &s : spans)
             m_origin = m_origin ? std::min(m_origin, s.startNs) : s.startNs;
