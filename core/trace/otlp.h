@@ -18,7 +18,9 @@ namespace coroute {
 /// (`doubleValue`), arrays (`arrayValue`) and objects (`kvlistValue`); null attributes are
 /// dropped (OpenTelemetry has no null attribute). Status: ok → 1, error → 2 with its message,
 /// unset → 0, cancelled → 2 (ERROR) with message "cancelled" or the span's own message, plus
-/// the attribute `coroute.cancelled` = true; the root span keeps `cancel.reason`.
+/// the attribute `coroute.cancelled` = true; the root span keeps `cancel.reason`. Every span
+/// also gets `coroute.job_id` and `thread.name` ("loop", "pool") attributes. Spans are sorted
+/// by start time.
 QJsonObject toOtlpJson(const QList<SpanData> &spans, const QString &serviceName = QStringLiteral("coroute"));
 
 } // namespace coroute

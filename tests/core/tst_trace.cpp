@@ -743,6 +743,11 @@ private Q_SLOTS:
             QCOMPARE(parseError.error, QJsonParseError::NoError);
             QCOMPARE(read.object(), doc);
         }
+        // For a look in ui.perfetto.dev / Jaeger: COROUTE_TRACE_DUMP_DIR=/some/dir keeps copies.
+        if (const auto keep = qEnvironmentVariable("COROUTE_TRACE_DUMP_DIR"); !keep.isEmpty()) {
+            for (const auto &[path, doc] : files)
+                QVERIFY(writeTraceFile(QDir(keep).filePath(QFileInfo(path).fileName()), doc, nullptr));
+        }
         // Only the two files: no temporary left behind.
         QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 2);
         const auto read = QJsonDocument::fromJson([&] {
