@@ -102,6 +102,19 @@ void JobRegistry::addSpan(SpanData span)
     scheduleFlush();
 }
 
+bool JobRegistry::addEventToPendingSpan(quint64 spanId, SpanEvent e)
+{
+    for (auto it = m_newSpans.rbegin(); it != m_newSpans.rend(); ++it) {
+        if (it->spanId == spanId) {
+            // The span already ended: the event cannot lie after its end.
+            e.timeNs = std::min(e.timeNs, it->endNs);
+            it->events.append(std::move(e));
+            return true;
+        }
+    }
+    return false;
+}
+
 void JobRegistry::appendLog(JobId id, LogEntry entry)
 {
     if (auto *r = record(id)) {

@@ -54,6 +54,8 @@ private:
     void markDirty(detail::JobRecord &r);
     void appendLog(JobId id, LogEntry entry);
     void addSpan(SpanData span);
+    /// Adds e to a finished span still waiting in the pending batch; false when already sent.
+    bool addEventToPendingSpan(quint64 spanId, SpanEvent e);
     void scheduleFlush();
 
     QHash<JobId, std::shared_ptr<detail::JobRecord>> m_records;

@@ -112,9 +112,15 @@ void Runtime::Private::JobExecution::ranFor(std::chrono::nanoseconds exclusive)
         m_rec->info.method + u' ' + m_rec->info.route).arg(m_d->blockingThreshold.count());
     m_rec->info.warnings.append(warning);
     m_d->registry.markDirty(*m_rec);
+    const QJsonObject attrs{{u"duration_ms"_s, qint64(ms)}, {u"route"_s, m_rec->info.route}};
     if (m_rec->context) {
-        m_rec->context->addRootEvent(u"loop_blocked"_s, {{u"duration_ms"_s, qint64(ms)}, {u"route"_s, m_rec->info.route}});
+        m_rec->context->addRootEvent(u"loop_blocked"_s, attrs);
         m_rec->context->log(warning, LogLevel::Warning);
+    } else if (m_rec->rootSpanId) {
+        // The stretch that blocked also finished the job: its root span already ended, but
+        // usually still waits in the registry's pending batch.
+        m_d->registry.addEventToPendingSpan(m_rec->rootSpanId, {trace::nowNs(), u"loop_blocked"_s, attrs});
+        m_d->registry.appendLog(m_rec->info.id, {m_rec->info.id, nowMs(), LogLevel::Warning, warning});
     }
     qCWarning(lcRuntime).noquote() << "job" << m_rec->info.id << warning;
 }
@@ -490,6 +496,7 @@ void Runtime::Private::finish(detail::JobRecord &rec, Context &ctx, JobState sta
                       : (state == JobState::Cancelled || state == JobState::TimedOut) ? SpanStatus::Cancelled
                                                                                      : SpanStatus::Error;
     ctx.endRoot(status, rec.info.error.message, attrs);
+    rec.rootSpanId = ctx.rootSpanId();
     rec.context = nullptr;
     if (state == JobState::Failed)
         qCDebug(lcRuntime) << rec.info.displayName() << "failed:" << rec.info.error.message;

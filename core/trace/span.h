@@ -19,8 +19,9 @@ struct SpanState
 } // namespace detail
 
 /// An open span of a job (RAII): `auto s = ctx.span(u"parse"_s);` ends when destroyed.
-/// A span ended by unwinding an exception gets status error unless one was set. Use it on
-/// the thread that opened it; the job's Context must outlive it (it does for handler locals).
+/// A span ended by unwinding an exception gets status error (cancelled when the job was
+/// cancelled) unless one was set. Use it on the thread that opened it; the job's Context
+/// must outlive it (it does for handler locals).
 class Span
 {
 public:

@@ -26,6 +26,7 @@ struct JobRecord
     bool dirty = false;
     qint64 createdNs = 0;            ///< start of the root span
     Context *context = nullptr;      ///< while the handler's context exists
+    quint64 rootSpanId = 0;          ///< set when the job finished
     std::shared_ptr<ExecutionContext> execution;
 };
 
