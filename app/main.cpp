@@ -21,6 +21,8 @@ Commands:
        --query k=v (repeatable), --body JSON, --timeout MS, --pretty
   history runs|jobs RUN|job RUN:ID|prune
                                    browse the job history (SQLite; --db FILE)
+  trace export --run ID --format chrome|otlp -o FILE
+                                   export a past run's spans for Perfetto or OpenTelemetry
   bench WORKLOAD [options]         run a benchmark workload once, print one JSON line of figures
        w1|dispatch [--mode routed|bare], w2|timers, w6|cancel; --n N, --no-store
 
@@ -58,6 +60,8 @@ int main(int argc, char **argv)
         return callCommand(rest);
     if (command == u"history"_s)
         return historyCommand(rest);
+    if (command == u"trace"_s)
+        return traceCommand(rest);
     if (command == u"bench"_s)
         return benchCommand(rest);
     printError(u"unknown command '%1'; see 'coroute --help'"_s.arg(command));

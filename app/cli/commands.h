@@ -16,6 +16,9 @@ int benchCommand(const QStringList &args);
 /// coroute history runs|jobs RUN|job RUN:ID|prune [--json] [--db FILE]
 int historyCommand(const QStringList &args);
 
+/// coroute trace export --run ID --format chrome|otlp -o FILE [--db FILE]
+int traceCommand(const QStringList &args);
+
 /// Prints the top-level usage to stdout.
 void printUsage();
 

@@ -266,22 +266,19 @@ std::unique_ptr<HistoryStore> HistoryStore::open(const QString &path, QString *e
         *error = u"%1 is not a usable history database: %2"_s.arg(d.path, err);
         return nullptr;
     }
-    // Migrate inside one transaction: a failed migration leaves the old schema intact.
-    int version = 0;
-    {
+    // Migrate inside one transaction: a failed migration leaves the old schema intact. The
+    // version is read again under the write lock: another process may have migrated first.
+    const auto readVersion = [&d] {
         Statement s(d.readDb, "PRAGMA user_version");
-        if (s.step() == SQLITE_ROW)
-            version = int(s.integer(0));
-    }
-    if (version > schemaVersion) {
-        *error = u"%1 has schema version %2, newer than this coroute knows (%3)"_s.arg(d.path).arg(version).arg(schemaVersion);
-        return nullptr;
-    }
+        return s.step() == SQLITE_ROW ? int(s.integer(0)) : 0;
+    };
+    int version = readVersion();
     if (version < schemaVersion) {
         if (!exec(d.readDb, "BEGIN IMMEDIATE", &err)) {
-            *error = err;
+            *error = u"cannot lock %1 to set up its schema: %2"_s.arg(d.path, err);
             return nullptr;
         }
+        version = readVersion();
         for (int v = version; v < schemaVersion; ++v) {
             if (!exec(d.readDb, migrations[v], &err)) {
                 exec(d.readDb, "ROLLBACK");
@@ -294,6 +291,10 @@ std::unique_ptr<HistoryStore> HistoryStore::open(const QString &path, QString *e
             *error = err;
             return nullptr;
         }
+    }
+    if (version > schemaVersion) {
+        *error = u"%1 has schema version %2, newer than this coroute knows (%3)"_s.arg(d.path).arg(version).arg(schemaVersion);
+        return nullptr;
     }
     // Jobs of runs whose process is gone never finished: mark them interrupted.
     {

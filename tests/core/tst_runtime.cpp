@@ -5,6 +5,7 @@
 #include "coroutinetest.h"
 #include "eventloopchecker.h"
 
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTest>
@@ -475,6 +476,58 @@ private Q_SLOTS:
         QCOMPARE(rt.jobs().countIn(JobState::Cancelled), 20);
         for (const auto &j : rt.jobs().jobs())
             QCOMPARE(j.cancelReason, CancelReason::Shutdown);
+    }
+
+    void blockingTheLoopIsFlaggedAwaitingIsNot()
+    {
+        Runtime rt;
+        rt.setBlockingThreshold(30ms);
+        rt.router().get(u"/blocks"_s, [](Context &ctx) -> QCoro::Task<void> {
+            co_await sleep(1ms, ctx.token());
+            QElapsedTimer t; // wrong on purpose: holds the loop after a resume
+            t.start();
+            while (t.elapsed() < 60) {
+            }
+        });
+        rt.router().get(u"/awaits"_s, [](Context &ctx) -> QCoro::Task<void> {
+            co_await sleep(60ms, ctx.token());
+        });
+        QList<SpanData> spans;
+        connect(&rt.jobs(), &JobRegistry::changed, this, [&](const ChangeSet &c) { spans += c.spans; });
+        const auto blocking = rt.submit(get(u"/blocks"_s)).id;
+        const auto awaiting = rt.submit(get(u"/awaits"_s)).id;
+        QTRY_COMPARE_WITH_TIMEOUT(rt.jobs().activeCount(), 0, 10000);
+        rt.jobs().flush();
+        const auto b = *rt.jobs().job(blocking);
+        QCOMPARE(b.warnings.size(), 1);
+        QVERIFY2(b.warnings.first().contains(u"blocked the event loop"_s) && b.warnings.first().contains(u"/blocks"_s),
+                 qPrintable(b.warnings.first()));
+        QVERIFY(rt.jobs().job(awaiting)->warnings.isEmpty());
+        bool eventOnSpan = false;
+        for (const auto &s : std::as_const(spans)) {
+            for (const auto &e : s.events)
+                eventOnSpan |= s.job == blocking && e.name == u"loop_blocked"_s;
+            if (s.job == awaiting)
+                for (const auto &e : s.events)
+                    QVERIFY(e.name != u"loop_blocked"_s);
+        }
+        QVERIFY(eventOnSpan);
+        QVERIFY(!rt.jobs().logs(blocking).isEmpty());
+    }
+
+    void waitingOnSaysWhatAJobAwaits()
+    {
+        Runtime rt;
+        rt.setGlobalLimit(1);
+        rt.router().get(u"/nap"_s, [](Context &ctx) -> QCoro::Task<void> { co_await sleep(60s, ctx.token()); });
+        const auto first = rt.submit(get(u"/nap"_s)).id;
+        const auto second = rt.submit(get(u"/nap"_s)).id;
+        QTRY_VERIFY_WITH_TIMEOUT(rt.jobs().job(first)->waitingOn.startsWith(u"sleep "_s), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(rt.jobs().job(second)->waitingOn.startsWith(u"semaphore 'global'"_s), 10000);
+        QVERIFY2(rt.jobs().job(second)->waitingOn.contains(u"position 1"_s), qPrintable(rt.jobs().job(second)->waitingOn));
+        rt.cancelAll();
+        QTRY_COMPARE_WITH_TIMEOUT(rt.jobs().activeCount(), 0, 10000);
+        QVERIFY(rt.jobs().job(first)->waitingOn.isEmpty());
     }
 
     void logsAndProgressFromAPoolThread()

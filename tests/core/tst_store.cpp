@@ -11,6 +11,12 @@
 
 #include <sqlite3.h>
 
+#include <QMutex>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
 using namespace coroute;
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -213,6 +219,33 @@ private Q_SLOTS:
             QCOMPARE(store->jobs(runs[i]).size(), 3);
         }
         QCOMPARE(store->runs().size(), 3);
+    }
+
+    void concurrentFirstOpensAllSucceed()
+    {
+        // Several processes starting at once on a fresh file: one migrates, the others wait.
+        QTemporaryDir dir;
+        const auto path = dir.filePath(u"fresh.sqlite"_s);
+        std::atomic<int> opened{0};
+        std::vector<std::thread> threads;
+        QStringList errors;
+        QMutex mutex;
+        for (int i = 0; i < 6; ++i) {
+            threads.emplace_back([&] {
+                QString error;
+                auto store = HistoryStore::open(path, &error);
+                if (store && store->beginRun(u"t"_s, {}) > 0) {
+                    ++opened;
+                } else {
+                    QMutexLocker lock(&mutex);
+                    errors << error;
+                }
+            });
+        }
+        for (auto &t : threads)
+            t.join();
+        QVERIFY2(errors.isEmpty(), qPrintable(errors.join(u"; "_s)));
+        QCOMPARE(opened.load(), 6);
     }
 
     void refusesFilesThatAreNotAHistory()
