@@ -184,7 +184,7 @@ void PlanRunner::Private::scheduleOnce()
         if (failedDependency >= 0) {
             settle(int(i), PlanJobState::Skipped, {},
                    {424, u"dependency_failed"_s,
-                    u"skipped: dependency '%1' did not succeed"_s.arg(plan.jobs[failedDependency].id), {}});
+                    u"dependency '%1' did not succeed"_s.arg(plan.jobs[failedDependency].id), {}});
             continue;
         }
         if (ready && running < concurrency)
