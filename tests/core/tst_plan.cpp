@@ -1,4 +1,5 @@
 #include "async/sleep.h"
+#include "jobs/builtins.h"
 #include "plan/plan.h"
 #include "plan/planrunner.h"
 #include "runtime/runtime.h"
@@ -6,6 +7,7 @@
 #include "coroutinetest.h"
 #include "eventloopchecker.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSignalSpy>
@@ -498,6 +500,33 @@ private Q_SLOTS:
         QCOMPARE(probe.events.count(qMakePair(u"flaky"_s, u"start"_s)), 3);
         QCOMPARE(find(r, u"fine"_s)->attempts, 1);
         QCOMPARE(r.counts.failed, 2);
+    }
+
+    void examplePlansValidate()
+    {
+        // The plans shipped in resources/examples stay valid against the built-in routes,
+        // and invalid.json shows many kinds of problem at once.
+        const QDir examples(QStringLiteral(QT_TESTCASE_SOURCEDIR) + u"/../../resources/examples"_s);
+        const auto files = examples.entryList({u"*.json"_s}, QDir::Files, QDir::Name);
+        QVERIFY2(files.size() >= 6, qPrintable(examples.path()));
+        Runtime rt;
+        registerBuiltins(rt, {{examples.filePath(u"data"_s)}});
+        for (const auto &name : files) {
+            QFile f(examples.filePath(name));
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            QList<PlanError> errors;
+            const Plan plan = Plan::parse(f.readAll(), rt.router(), &errors);
+            if (name == u"invalid.json"_s) {
+                QSet<QString> types;
+                for (const auto &e : std::as_const(errors))
+                    types.insert(e.type);
+                QVERIFY2(types.size() >= 8, qPrintable(locTypes(errors).join(u" | "_s)));
+            } else {
+                QVERIFY2(errors.isEmpty(), qPrintable(name + u": "_s + locTypes(errors).join(u" | "_s)));
+                QVERIFY(!plan.jobs.isEmpty());
+            }
+        }
+        QCOMPARE(rt.jobs().count(), 0);
     }
 
     void cancelStopsEverything()
