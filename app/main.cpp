@@ -18,7 +18,10 @@ Usage: coroute <command> [options]
 Commands:
   routes [--json|--openapi]        list the registered routes (or their OpenAPI 3.1 document)
   call METHOD PATH [options]       run one route as a job and print its result as JSON
-       --query k=v (repeatable), --body JSON, --timeout MS, --pretty
+       --query k=v (repeatable), --body JSON, --timeout MS, --trace FILE, --pretty
+  run PLAN.json [options]          validate a job plan (a DAG of route calls), then run it
+       --concurrency N, --jsonl (events as JSON lines), --trace FILE, --pretty;
+       a progress line on a terminal; an invalid plan lists every problem and runs nothing
   history runs|jobs RUN|job RUN:ID|prune
                                    browse the job history (SQLite; --db FILE)
   trace export --run ID --format chrome|otlp -o FILE
@@ -29,7 +32,8 @@ Commands:
 Options of commands that run jobs: --root DIR (repeatable) confines /fs and /db;
 --db FILE chooses the history database.
 
-Exit codes: 0 success, 1 a job failed or was refused, 2 bad usage, 130 interrupted.
+Exit codes: 0 success, 1 a job failed or was refused (or skipped), 2 bad usage or an
+invalid plan, 130 interrupted (Ctrl-C cancels cleanly; a second Ctrl-C quits at once).
 Run 'coroute <command> --help' for a command's options.)"_s);
 }
 
@@ -58,6 +62,8 @@ int main(int argc, char **argv)
         return routesCommand(rest);
     if (command == u"call"_s)
         return callCommand(rest);
+    if (command == u"run"_s)
+        return runCommand(rest);
     if (command == u"history"_s)
         return historyCommand(rest);
     if (command == u"trace"_s)

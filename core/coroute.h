@@ -34,6 +34,8 @@
 #include "jobs/http/httpclient.h"
 #include "jobs/http/httproutes.h"
 #include "jobs/sysroutes.h"
+#include "plan/plan.h"
+#include "plan/planrunner.h"
 #include "store/historyrecorder.h"
 #include "store/historystore.h"
 #include "trace/loopmonitor.h"

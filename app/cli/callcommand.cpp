@@ -3,6 +3,7 @@
 #include "cli/output.h"
 #include "cli/runtimeoptions.h"
 #include "cli/signalwatcher.h"
+#include "cli/tracecollector.h"
 
 #include "jobs/builtins.h"
 #include "runtime/runtime.h"
@@ -77,6 +78,7 @@ int callCommand(const QStringList &args)
     parser.addOption({{u"b"_s, u"body"_s}, u"The JSON body."_s, u"json"_s});
     parser.addOption({{u"t"_s, u"timeout"_s}, u"Fail the job as timed_out after this many ms."_s, u"ms"_s});
     parser.addOption({u"pretty"_s, u"Indent the JSON output."_s});
+    parser.addOption({u"trace"_s, u"Write a Chrome trace (Perfetto) of the call to this file."_s, u"file"_s});
     if (!parser.parse(args)) {
         printError(parser.errorText());
         return Usage;
@@ -138,6 +140,9 @@ int callCommand(const QStringList &args)
         recorder = std::make_unique<HistoryRecorder>(runtime, *history, u"call "_s + request.displayName(),
                                                      QCoreApplication::arguments().join(u' '));
     }
+    std::unique_ptr<TraceCollector> trace;
+    if (parser.isSet(u"trace"_s))
+        trace = std::make_unique<TraceCollector>(runtime, parser.value(u"trace"_s));
     SignalWatcher signals;
     bool interrupted = false;
     QObject::connect(&signals, &SignalWatcher::interrupted, &runtime, [&] {
@@ -156,7 +161,9 @@ int callCommand(const QStringList &args)
     if (exitCode < 0)
         loop.exec();
     if (recorder)
-        recorder->finish();
+        recorder->finish(interrupted ? u"interrupted"_s : u"finished"_s);
+    if (trace && !trace->write() && exitCode == Success)
+        exitCode = JobFailed;
     return exitCode;
 }
 

@@ -8,8 +8,10 @@ namespace coroute::cli {
 
 /// coroute routes [--json|--openapi]
 int routesCommand(const QStringList &args);
-/// coroute call METHOD PATH [--query k=v]... [--body JSON] [--timeout MS] [--pretty]
+/// coroute call METHOD PATH [--query k=v]... [--body JSON] [--timeout MS] [--trace FILE] [--pretty]
 int callCommand(const QStringList &args);
+/// coroute run PLAN.json [--concurrency N] [--jsonl] [--trace FILE] [--pretty]
+int runCommand(const QStringList &args);
 /// coroute bench WORKLOAD [--mode routed|bare] [--n N] [--no-store]  (app/bench)
 int benchCommand(const QStringList &args);
 

@@ -30,6 +30,8 @@ struct SubmitOptions
     JobId linkedFrom = 0;  ///< run in the background on behalf of this job
     /// Fails the job as timed_out when it has been running this long (overrides the route's).
     std::optional<std::chrono::milliseconds> timeout;
+    /// Retries the job's handler with this policy (overrides the route's).
+    std::optional<RetryPolicy> retry;
     /// Receives each item of a streaming route as it is produced, on the runtime's thread.
     std::function<void(const QJsonValue &)> onItem;
     /// Continues this trace below parentSpan (child and background jobs); empty: a new trace.

@@ -216,6 +216,36 @@ private Q_SLOTS:
         QCOMPARE(rt.jobs().job(id)->result.toInt(), 3);
     }
 
+    void submitOptionsRetryOverridesTheRoute()
+    {
+        Runtime rt;
+        int plainCalls = 0;
+        int retriedCalls = 0;
+        rt.router().get(u"/plain"_s, [&](Context &) -> QCoro::Task<int> {
+            ++plainCalls;
+            throw std::runtime_error("always");
+            co_return 0;
+        });
+        rt.router().get(u"/retried"_s, [&](Context &) -> QCoro::Task<int> {
+            ++retriedCalls;
+            throw std::runtime_error("always");
+            co_return 0;
+        }).retry({.attempts = 4, .initialBackoff = 1ms});
+        coroute::test::runCoroutine([&]() -> QCoro::Task<void> {
+            SubmitOptions more;
+            more.retry = RetryPolicy{.attempts = 3, .initialBackoff = 1ms};
+            const auto plain = co_await rt.call(get(u"/plain"_s), more); // a route without retries
+            CO_COMPARE(plain.job->state, JobState::Failed);
+            CO_COMPARE(plain.job->attempts, 3);
+            SubmitOptions none;
+            none.retry = RetryPolicy{.attempts = 1};
+            const auto once = co_await rt.call(get(u"/retried"_s), none);
+            CO_COMPARE(once.job->attempts, 1);
+        }());
+        QCOMPARE(plainCalls, 3);
+        QCOMPARE(retriedCalls, 1);
+    }
+
     void clientErrorsAreNotRetried()
     {
         Runtime rt;
