@@ -19,6 +19,9 @@ Commands:
   routes [--json|--openapi]        list the registered routes (or their OpenAPI 3.1 document)
   call METHOD PATH [options]       run one route as a job and print its result as JSON
        --query k=v (repeatable), --body JSON, --timeout MS, --pretty
+  serve [options]                  the routes over loopback HTTP, bearer token required:
+       --listen 127.0.0.1:PORT, --token T, --allow-remote, --max-body BYTES;
+       routes as themselves, /_jobs (submit, state, SSE events, cancel), /_openapi.json
   history runs|jobs RUN|job RUN:ID|prune
                                    browse the job history (SQLite; --db FILE)
   bench WORKLOAD [options]         run a benchmark workload once, print one JSON line of figures
@@ -58,6 +61,8 @@ int main(int argc, char **argv)
         return callCommand(rest);
     if (command == u"history"_s)
         return historyCommand(rest);
+    if (command == u"serve"_s)
+        return serveCommand(rest);
     if (command == u"bench"_s)
         return benchCommand(rest);
     printError(u"unknown command '%1'; see 'coroute --help'"_s.arg(command));

@@ -10,6 +10,8 @@ namespace coroute::cli {
 int routesCommand(const QStringList &args);
 /// coroute call METHOD PATH [--query k=v]... [--body JSON] [--timeout MS] [--pretty]
 int callCommand(const QStringList &args);
+/// coroute serve [--listen HOST:PORT] [--token T] [--allow-remote] [--max-body BYTES]  (app/serve)
+int serveCommand(const QStringList &args);
 /// coroute bench WORKLOAD [--mode routed|bare] [--n N] [--no-store]  (app/bench)
 int benchCommand(const QStringList &args);
 
