@@ -251,6 +251,8 @@ private:
             m_received += m_socket->readAll().size();
             if (m_expected >= 0 && m_received >= m_expected)
                 m_socket->disconnectFromHost();
+            else
+                m_idle.start(); // no declared length: close once the client goes quiet
             return;
         }
         if (!m_socket->isTransactionStarted()) {
@@ -294,8 +296,14 @@ private:
                         << m_socket->peerAddress().toString();
         Exchange ex(m_socket, false, true); // closed below, once the upload is drained
         sendDetail(ex, 413, u"request body larger than %1 bytes"_s.arg(m_maxBody));
-        if (m_expected < 0 || m_received >= m_expected)
+        if (m_expected >= 0 && m_received >= m_expected) {
             m_socket->disconnectFromHost();
+        } else if (m_expected < 0) {
+            m_idle.setSingleShot(true);
+            m_idle.setInterval(500);
+            connect(&m_idle, &QTimer::timeout, m_socket, &QAbstractSocket::disconnectFromHost);
+            m_idle.start();
+        }
         // A client that never finishes its upload is cut off.
         QTimer::singleShot(10000, m_socket, [s = m_socket] { s->abort(); });
     }
@@ -306,6 +314,7 @@ private:
     qint64 m_received = 0;
     qint64 m_expected = -1;
     bool m_refused = false;
+    QTimer m_idle;
 };
 
 } // namespace detail

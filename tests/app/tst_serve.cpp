@@ -13,6 +13,7 @@
 #include <QNetworkReply>
 #include <QProcess>
 #include <QSet>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -415,6 +416,37 @@ private Q_SLOTS:
         QVERIFY(r.json().value(u"detail"_s).toString().contains(u"1048576"_s));
         // The server is still there.
         QCOMPARE(send("GET", u"/sys/health"_s).status, 200);
+    }
+
+    void bodiesUnderTheLimitAddUpOnOneConnection()
+    {
+        // Keep-alive reuses the connection: the limit is per request, not per connection.
+        const QByteArray body = "\"" + QByteArray(700 * 1024, 'a') + "\"";
+        for (int i = 0; i < 3; ++i)
+            QCOMPARE(send("POST", u"/_jobs"_s, body).status, 422); // a string, not {route, ...}
+    }
+
+    void oversizeChunkedUpload()
+    {
+        // No Content-Length to refuse up front: the bytes received are counted instead.
+        QTcpSocket socket;
+        const QUrl base(m_base);
+        socket.connectToHost(base.host(), quint16(base.port()));
+        QVERIFY(socket.waitForConnected(Bound));
+        QByteArray rq = "POST /_jobs HTTP/1.1\r\nHost: " + base.host().toLatin1()
+                        + "\r\nAuthorization: Bearer secret\r\nContent-Type: application/json\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n";
+        const QByteArray chunk = "10000\r\n" + QByteArray(0x10000, ' ') + "\r\n";
+        for (int i = 0; i < 40; ++i) // 2.5 MiB
+            rq += chunk;
+        rq += "0\r\n\r\n";
+        socket.write(rq);
+        QByteArray answer;
+        connect(&socket, &QIODevice::readyRead, this, [&] { answer += socket.readAll(); });
+        QVERIFY2(QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::UnconnectedState; }, Bound),
+                 "the server kept the connection open");
+        answer += socket.readAll();
+        QVERIFY2(answer.startsWith("HTTP/1.1 413 "), answer.left(200).constData());
     }
 
     void malformedJson()
