@@ -375,6 +375,7 @@ quint16 ApiServer::port() const
 
 void ApiServer::stopListening()
 {
+    m_stopping = true;
     if (m_tcp)
         m_tcp->close();
 }
@@ -407,7 +408,11 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
 {
     // Copy what is needed now: QAbstractHttpServer reuses the request for the next one.
     const bool keepAlive = request.value("connection").toLower() != "close";
-    auto ex = std::make_shared<Exchange>(socket, keepAlive);
+    auto ex = std::make_shared<Exchange>(socket, keepAlive && !m_stopping);
+    if (m_stopping) { // a kept-alive connection must not start jobs the shutdown would miss
+        sendDetail(*ex, 503, u"shutting down"_s);
+        return true;
+    }
 
     if (!m_auth.accepts(request.value("authorization"))) {
         sendDetail(*ex, 401, u"Not authenticated"_s, {{"WWW-Authenticate", "Bearer"}});

@@ -43,6 +43,8 @@ struct ApiServerOptions
 /// answers must outlive handleRequest() — a job's result, a stream, an SSE feed — which
 /// Qt 6.4's QHttpServer cannot express. Responses are written to the socket directly: Qt 6.4's
 /// QHttpServerResponder keeps a raw socket pointer and knows no reason phrase for 499.
+/// Requests on one connection are answered in order as long as the client waits for each
+/// answer (browsers, curl and QNetworkAccessManager do; HTTP pipelining is not supported).
 /// Lives on the runtime's thread.
 class ApiServer : public QAbstractHttpServer
 {
@@ -55,7 +57,8 @@ public:
     bool start(const ListenAddress &address, QString *error);
     /// The port actually bound (the free one picked for port 0), or 0 before start().
     quint16 port() const;
-    /// Stops accepting connections; answers in progress go on.
+    /// Stops accepting connections and answers new requests on open ones with 503; answers in
+    /// progress go on.
     void stopListening();
     /// Responses still waiting for a job or streaming (plain answers, JSON lines, SSE).
     int pendingResponses() const { return int(m_watchers.size()); }
@@ -84,6 +87,7 @@ private:
     ApiServerOptions m_options;
     BearerAuth m_auth;
     QTcpServer *m_tcp = nullptr;
+    bool m_stopping = false;
     QList<QPointer<QTcpSocket>> m_sockets;
     QMultiHash<JobId, std::shared_ptr<detail::Watcher>> m_watchers;
 };
