@@ -260,6 +260,36 @@ private Q_SLOTS:
         QCOMPARE(runCoroute(QStringList{u"serve"_s} + args, &err), 2);
     }
 
+    void generatedToken()
+    {
+        QTemporaryDir dir;
+        QProcess server;
+        server.start(binary(), {u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s, u"--root"_s, dir.path(), u"--db"_s,
+                                dir.filePath(u"h.sqlite"_s)});
+        QVERIFY(server.waitForStarted(Bound));
+        QVERIFY(QTest::qWaitFor([&] { return server.canReadLine() || server.state() != QProcess::Running; }, Bound));
+        const auto o = QJsonDocument::fromJson(server.readLine()).object();
+        QCOMPARE(o.value(u"token_source"_s).toString(), u"generated"_s);
+        QByteArray err;
+        QByteArray token;
+        QVERIFY(QTest::qWaitFor([&] {
+            err += server.readAllStandardError();
+            const auto at = err.indexOf("token: ");
+            const auto end = at < 0 ? -1 : err.indexOf('\n', at);
+            if (end > 0)
+                token = err.mid(at + 7, end - at - 7);
+            return end > 0;
+        }, Bound));
+        QCOMPARE(token.size(), 64);
+        m_base = o.value(u"listening"_s).toString();
+        QCOMPARE(send("GET", u"/sys/health"_s, {}, "Bearer " + token).status, 200);
+        QCOMPARE(send("GET", u"/sys/health"_s, {}, QByteArray("Bearer secret")).status, 401);
+        server.terminate();
+        QVERIFY(QTest::qWaitFor([&] { return server.state() == QProcess::NotRunning; }, Bound));
+        QCOMPARE(server.exitCode(), 130);
+        m_base.clear();
+    }
+
     // --- a running server --------------------------------------------------------------
 
     void startServer()
