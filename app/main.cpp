@@ -22,6 +22,9 @@ Commands:
   run PLAN.json [options]          validate a job plan (a DAG of route calls), then run it
        --concurrency N, --jsonl (events as JSON lines), --trace FILE, --pretty;
        a progress line on a terminal; an invalid plan lists every problem and runs nothing
+  serve [options]                  the routes over loopback HTTP, bearer token required:
+       --listen 127.0.0.1:PORT, --token T, --allow-remote, --max-body BYTES;
+       routes as themselves, /_jobs (submit, state, SSE events, cancel), /_openapi.json
   history runs|jobs RUN|job RUN:ID|prune
                                    browse the job history (SQLite; --db FILE)
   trace export --run ID --format chrome|otlp -o FILE
@@ -68,6 +71,8 @@ int main(int argc, char **argv)
         return historyCommand(rest);
     if (command == u"trace"_s)
         return traceCommand(rest);
+    if (command == u"serve"_s)
+        return serveCommand(rest);
     if (command == u"bench"_s)
         return benchCommand(rest);
     printError(u"unknown command '%1'; see 'coroute --help'"_s.arg(command));

@@ -12,6 +12,8 @@ int routesCommand(const QStringList &args);
 int callCommand(const QStringList &args);
 /// coroute run PLAN.json [--concurrency N] [--jsonl] [--trace FILE] [--pretty]
 int runCommand(const QStringList &args);
+/// coroute serve [--listen HOST:PORT] [--token T] [--allow-remote] [--max-body BYTES]  (app/serve)
+int serveCommand(const QStringList &args);
 /// coroute bench WORKLOAD [--mode routed|bare] [--n N] [--no-store]  (app/bench)
 int benchCommand(const QStringList &args);
 
