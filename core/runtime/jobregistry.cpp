@@ -76,6 +76,8 @@ void JobRegistry::setState(detail::JobRecord &r, JobState state)
     --m_counts[size_t(r.info.state)];
     ++m_counts[size_t(state)];
     r.info.state = state;
+    if (isTerminal(state) && r.info.parent == 0)
+        m_finishedTopLevel.push_back(r.info.id);
     markDirty(r);
 }
 
@@ -142,6 +144,41 @@ void JobRegistry::flush()
     }
     m_dirty.clear();
     Q_EMIT changed(set);
+    evictBeyondWindow();
+}
+
+void JobRegistry::evictBeyondWindow()
+{
+    if (m_finishedWindow <= 0)
+        return;
+    const auto finished = [this] { return qsizetype(m_records.size()) - activeCount(); };
+    while (finished() > m_finishedWindow && !m_finishedTopLevel.empty()) {
+        const JobId top = m_finishedTopLevel.front();
+        m_finishedTopLevel.pop_front();
+        QList<JobId> tree{top};
+        bool settled = true;
+        for (qsizetype i = 0; i < tree.size() && settled; ++i) {
+            auto *r = record(tree[i]);
+            if (!r)
+                continue;
+            // A record with changes not yet sent must go out first: never lose a final state.
+            settled = isTerminal(r->info.state) && !r->dirty;
+            tree += r->children;
+        }
+        if (!settled) {
+            m_finishedTopLevel.push_front(top);
+            scheduleFlush();
+            return;
+        }
+        for (auto id : std::as_const(tree)) {
+            const auto it = m_records.constFind(id);
+            if (it == m_records.constEnd())
+                continue;
+            --m_counts[size_t((*it)->info.state)];
+            m_records.erase(it);
+            ++m_evicted;
+        }
+    }
 }
 
 } // namespace coroute

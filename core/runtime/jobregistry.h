@@ -6,6 +6,7 @@
 #include <QObject>
 
 #include <array>
+#include <deque>
 #include <memory>
 #include <optional>
 
@@ -36,6 +37,15 @@ public:
     /// Jobs not yet in a terminal state.
     int activeCount() const;
 
+    /// Keeps at most this many finished jobs (default 100,000; 0: all). Beyond it, the oldest
+    /// finished top-level jobs leave the registry with their children, after the batch that
+    /// carries their final state went out (the history store has them). Memory stays bounded
+    /// however many jobs a long-lived process runs.
+    void setFinishedWindow(int jobs) { m_finishedWindow = jobs; }
+    int finishedWindow() const { return m_finishedWindow; }
+    /// Jobs that left the registry through the window so far.
+    qint64 evictedCount() const { return m_evicted; }
+
     /// Longest wait between a change and the batch that carries it (default 30 ms).
     void setBatchInterval(int ms) { m_batchIntervalMs = ms; }
     /// Emits the pending batch now, if any.
@@ -57,6 +67,7 @@ private:
     /// Adds e to a finished span still waiting in the pending batch; false when already sent.
     bool addEventToPendingSpan(quint64 spanId, SpanEvent e);
     void scheduleFlush();
+    void evictBeyondWindow();
 
     QHash<JobId, std::shared_ptr<detail::JobRecord>> m_records;
     std::array<int, 8> m_counts{};
@@ -66,6 +77,10 @@ private:
     quint64 m_sequence = 0;
     int m_batchIntervalMs = 30;
     bool m_flushScheduled = false;
+    int m_finishedWindow = 100000;
+    qint64 m_evicted = 0;
+    std::deque<JobId> m_finishedTopLevel; ///< in the order they finished
+
 };
 
 } // namespace coroute

@@ -53,13 +53,13 @@ public:
     class JobExecution final : public detail::ExecutionContext
     {
     public:
-        JobExecution(Private *d, detail::JobRecord *rec) : m_d(d), m_rec(rec) {}
+        JobExecution(Private *d, const std::shared_ptr<detail::JobRecord> &rec) : m_d(d), m_record(rec) {}
         void setWaitingOn(const QString &what) override;
         void ranFor(std::chrono::nanoseconds exclusive) override;
 
     private:
         Private *m_d;
-        detail::JobRecord *m_rec;
+        std::weak_ptr<detail::JobRecord> m_record; // the registry may drop a finished job
     };
 
     explicit Private(Runtime *owner) : q(owner) {}
@@ -97,7 +97,9 @@ public:
 
 void Runtime::Private::JobExecution::setWaitingOn(const QString &what)
 {
-    if (m_rec->info.waitingOn == what)
+    const auto rec = m_record.lock();
+    auto *m_rec = rec.get();
+    if (!m_rec || m_rec->info.waitingOn == what)
         return;
     m_rec->info.waitingOn = what;
     m_d->registry.markDirty(*m_rec);
@@ -105,7 +107,9 @@ void Runtime::Private::JobExecution::setWaitingOn(const QString &what)
 
 void Runtime::Private::JobExecution::ranFor(std::chrono::nanoseconds exclusive)
 {
-    if (exclusive < m_d->blockingThreshold)
+    const auto rec = m_record.lock();
+    auto *m_rec = rec.get();
+    if (!m_rec || exclusive < m_d->blockingThreshold)
         return;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(exclusive).count();
     const QString warning = u"blocked the event loop for %1 ms in %2 (threshold %3 ms)"_s.arg(ms).arg(
@@ -245,7 +249,7 @@ Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
     info.createdMs = nowMs();
     auto rec = d->registry.create(std::move(info));
     rec->createdNs = trace::nowNs();
-    rec->execution = std::make_shared<Private::JobExecution>(d.get(), rec.get());
+    rec->execution = std::make_shared<Private::JobExecution>(d.get(), rec);
 
     // A child submitted after its parent was cancelled starts cancelled.
     if (options.parent) {
