@@ -72,10 +72,10 @@ JobsPanel::JobsPanel(JobTreeModel *model, RuntimeHost *host, QWidget *parent)
     m_view->setItemDelegateForColumn(JobTreeModel::ProgressColumn, new ProgressDelegate(m_view));
     m_view->header()->setStretchLastSection(true);
     m_view->setColumnWidth(JobTreeModel::IdColumn, 90);
-    m_view->setColumnWidth(JobTreeModel::RouteColumn, 260);
-    m_view->setColumnWidth(JobTreeModel::StateColumn, 110);
+    m_view->setColumnWidth(JobTreeModel::RouteColumn, 200);
+    m_view->setColumnWidth(JobTreeModel::StateColumn, 100);
     m_view->setColumnWidth(JobTreeModel::DurationColumn, 80);
-    m_view->setColumnWidth(JobTreeModel::ProgressColumn, 130);
+    m_view->setColumnWidth(JobTreeModel::ProgressColumn, 110);
     m_view->setColumnWidth(JobTreeModel::ExecutorColumn, 60);
     m_view->setColumnWidth(JobTreeModel::WaitingOnColumn, 140);
 

@@ -114,6 +114,7 @@ RoutesPanel::RoutesPanel(RuntimeHost *host, const QJsonArray &routes, QWidget *p
     split->addWidget(m_list);
     split->addWidget(right);
     split->setStretchFactor(1, 1);
+    split->setSizes({240, 320});
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(split);
