@@ -5,7 +5,7 @@
 #include "trace/loopmonitor.h"
 #include "uilog_p.h"
 
-#include <QEventLoop>
+#include <QCoreApplication>
 #include <QThread>
 
 using namespace Qt::StringLiterals;
@@ -179,6 +179,8 @@ void RuntimeHost::shutdown()
         }));
     });
     m_thread->wait();
+    // The last batches (the final flush) are queued to us: deliver them before we go.
+    QCoreApplication::sendPostedEvents(this, QEvent::MetaCall);
     delete m_worker;
     m_worker = nullptr;
     delete m_thread;
