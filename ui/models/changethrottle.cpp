@@ -2,89 +2,84 @@
 
 namespace coroute {
 
-ChangeThrottle::ChangeThrottle(int intervalMs, int sliceJobs, QObject *parent)
-    : QObject(parent), m_sliceJobs(qMax(1, sliceJobs))
+namespace {
+constexpr int minSliceJobs = 100;
+constexpr qint64 targetSliceNs = 4'000'000; // a quarter of a frame per slice
+} // namespace
+
+ChangeThrottle::ChangeThrottle(int intervalMs, int maxSliceJobs, QObject *parent)
+    : QObject(parent), m_maxSliceJobs(qMax(1, maxSliceJobs)), m_sliceJobs(qMin(500, m_maxSliceJobs))
 {
     m_timer.setSingleShot(true);
     m_timer.setInterval(intervalMs);
     connect(&m_timer, &QTimer::timeout, this, &ChangeThrottle::startDraining);
-    m_drainTimer.setSingleShot(false);
     m_drainTimer.setInterval(0);
     connect(&m_drainTimer, &QTimer::timeout, this, &ChangeThrottle::drainSlice);
 }
 
 void ChangeThrottle::push(const ChangeSet &changes)
 {
-    m_pending.jobs.reserve(m_pending.jobs.size() + changes.jobs.size());
-    for (const auto &job : changes.jobs) {
-        const auto it = m_index.constFind(job.id);
-        if (it != m_index.constEnd()) {
-            m_pending.jobs[*it] = job; // later snapshot wins, first position kept (creation order)
-        } else {
-            m_index.insert(job.id, m_pending.jobs.size());
-            m_pending.jobs.append(job);
-        }
-    }
-    m_pending.logs.append(changes.logs);
-    m_pending.spans.append(changes.spans);
+    // Cheap: the lists are implicitly shared; nothing is copied until a slice is cut.
+    m_queue.append(changes);
     if (!m_timer.isActive() && !m_drainTimer.isActive())
         m_timer.start();
 }
 
 bool ChangeThrottle::hasPending() const
 {
-    return !m_pending.isEmpty() || m_drainPos < m_draining.jobs.size() || !m_draining.logs.isEmpty()
-        || !m_draining.spans.isEmpty();
+    return !m_queue.isEmpty();
 }
 
 void ChangeThrottle::startDraining()
 {
-    if (m_drainTimer.isActive())
-        return; // the current drain picks the pending set up when it ends
-    m_draining = std::exchange(m_pending, {});
-    m_index.clear();
-    m_drainPos = 0;
-    if (!m_draining.isEmpty())
+    if (!m_queue.isEmpty() && !m_drainTimer.isActive())
         m_drainTimer.start();
 }
 
 void ChangeThrottle::drainSlice()
 {
+    if (m_queue.isEmpty()) {
+        m_drainTimer.stop();
+        return;
+    }
+    ChangeSet &front = m_queue.first();
     ChangeSet slice;
     slice.sequence = ++m_sequence;
-    const qsizetype n = qMin<qsizetype>(m_sliceJobs, m_draining.jobs.size() - m_drainPos);
-    slice.jobs = m_draining.jobs.mid(m_drainPos, n);
+    const qsizetype n = qMin<qsizetype>(m_sliceJobs, front.jobs.size() - m_drainPos);
+    if (m_drainPos == 0 && n == front.jobs.size())
+        slice.jobs = front.jobs; // shared, no copy
+    else
+        slice.jobs = front.jobs.mid(m_drainPos, n);
     m_drainPos += n;
-    const bool last = m_drainPos >= m_draining.jobs.size();
+    const bool last = m_drainPos >= front.jobs.size();
     if (last) {
-        // Logs and spans go with the last slice: their jobs are in the model by then.
-        slice.logs = std::exchange(m_draining.logs, {});
-        slice.spans = std::exchange(m_draining.spans, {});
-        m_draining = {};
+        // Logs and spans go with the last slice of their set: their jobs are applied by then.
+        slice.logs = std::move(front.logs);
+        slice.spans = std::move(front.spans);
+        m_queue.removeFirst();
         m_drainPos = 0;
-        m_drainTimer.stop();
-        if (!m_pending.isEmpty())
-            m_timer.start();
+        if (m_queue.isEmpty())
+            m_drainTimer.stop();
     }
+    QElapsedTimer cost;
+    cost.start();
     Q_EMIT ready(slice);
+    // Size the next slice so that applying it takes about targetSliceNs.
+    if (n >= m_sliceJobs / 2) {
+        const qint64 ns = cost.nsecsElapsed();
+        if (ns > targetSliceNs)
+            m_sliceJobs = qMax(minSliceJobs, m_sliceJobs / 2);
+        else if (ns < targetSliceNs / 2)
+            m_sliceJobs = qMin(m_maxSliceJobs, m_sliceJobs * 2);
+    }
 }
 
 void ChangeThrottle::flushNow()
 {
     m_timer.stop();
-    if (!m_drainTimer.isActive()) {
-        m_draining = std::exchange(m_pending, {});
-        m_index.clear();
-        m_drainPos = 0;
-        if (m_draining.isEmpty())
-            return;
-        m_drainTimer.start();
-    }
-    while (m_drainTimer.isActive())
+    while (!m_queue.isEmpty())
         drainSlice();
-    m_timer.stop();
-    if (!m_pending.isEmpty())
-        flushNow();
+    m_drainTimer.stop();
 }
 
 } // namespace coroute

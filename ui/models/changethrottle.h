@@ -9,15 +9,16 @@
 
 namespace coroute {
 
-/// Coalesces the runtime's change sets for the GUI thread: a trailing throttle (at most one
-/// update per interval; a job changed many times is applied once, as it is last) and slicing
-/// (a huge batch is handed out in slices of at most sliceJobs jobs, one slice per event-loop
-/// turn), so applying changes never holds the GUI thread for long.
+/// Paces the runtime's change sets for the GUI thread: a trailing throttle (changes wait up to
+/// one interval, so bursts are applied together) and slicing (a huge batch is handed out in
+/// slices, one per event-loop turn; the slice size adapts so that applying one takes a few
+/// milliseconds, at most maxSliceJobs jobs), so applying changes never holds the GUI thread
+/// for long. Order is kept: a job's snapshots are applied in the order they were emitted.
 class ChangeThrottle : public QObject
 {
     Q_OBJECT
 public:
-    explicit ChangeThrottle(int intervalMs = 100, int sliceJobs = 2000, QObject *parent = nullptr);
+    explicit ChangeThrottle(int intervalMs = 100, int maxSliceJobs = 2000, QObject *parent = nullptr);
 
     /// Queues a change set; ready() follows within the interval.
     void push(const coroute::ChangeSet &changes);
@@ -27,7 +28,7 @@ public:
     bool hasPending() const;
 
 Q_SIGNALS:
-    /// A slice to apply: jobs in first-seen order, logs and spans in arrival order.
+    /// A slice to apply (connect directly: its cost is measured to size the next slice).
     void ready(const coroute::ChangeSet &slice);
 
 private:
@@ -36,10 +37,9 @@ private:
 
     QTimer m_timer;
     QTimer m_drainTimer;
-    ChangeSet m_pending;
-    QHash<JobId, qsizetype> m_index; ///< job id -> position in m_pending.jobs
-    ChangeSet m_draining;
-    qsizetype m_drainPos = 0;
+    QList<ChangeSet> m_queue;  ///< waiting; the front one is being drained
+    qsizetype m_drainPos = 0;  ///< jobs of the front set already handed out
+    int m_maxSliceJobs;
     int m_sliceJobs;
     quint64 m_sequence = 0;
 };
