@@ -1,8 +1,14 @@
 #include "cli/commands.h"
 #include "cli/exitcode.h"
 #include "cli/output.h"
+#include "gui/guicommand.h"
 
+#include <QApplication>
 #include <QCoreApplication>
+
+#include <cstdio>
+#include <memory>
+#include <string_view>
 
 using namespace Qt::StringLiterals;
 using namespace coroute::cli;
@@ -16,6 +22,8 @@ void printUsage()
 Usage: coroute <command> [options]
 
 Commands:
+  gui [--demo] [--screenshot FILE.png --after MS]
+                                   open the inspector window (the default with a display)
   routes [--json|--openapi]        list the registered routes (or their OpenAPI 3.1 document)
   call METHOD PATH [options]       run one route as a job and print its result as JSON
        --query k=v (repeatable), --body JSON, --timeout MS, --trace FILE, --pretty
@@ -30,7 +38,7 @@ Commands:
   trace export --run ID --format chrome|otlp -o FILE
                                    export a past run's spans for Perfetto or OpenTelemetry
   bench WORKLOAD [options]         run a benchmark workload once, print one JSON line of figures
-       w1|dispatch [--mode routed|bare], w2|timers, w6|cancel; --n N, --no-store
+       w1|dispatch [--mode routed|bare], w2|timers, w6|cancel, gui-lag; --n N, --no-store
 
 Options of commands that run jobs: --root DIR (repeatable) confines /fs and /db;
 --db FILE chooses the history database.
@@ -44,7 +52,16 @@ Run 'coroute <command> --help' for a command's options.)"_s);
 
 int main(int argc, char **argv)
 {
-    QCoreApplication app(argc, argv);
+    // Widgets only for the inspector (and its bench): the CLI stays headless.
+    const bool gui = coroute::gui::needsGuiApplication(argc, argv);
+    if (argc > 1 && std::string_view(argv[1]) == "gui" && !coroute::gui::hasDisplay()) {
+        std::fputs("coroute: gui: no display (set DISPLAY, WAYLAND_DISPLAY, or QT_QPA_PLATFORM=offscreen)\n", stderr);
+        return Usage;
+    }
+    if (gui && argc > 2 && std::string_view(argv[1]) == "bench" && !coroute::gui::hasDisplay())
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    std::unique_ptr<QCoreApplication> appPtr(gui ? new QApplication(argc, argv) : new QCoreApplication(argc, argv));
+    QCoreApplication &app = *appPtr;
     QCoreApplication::setApplicationName(u"coroute"_s);
     QCoreApplication::setOrganizationName(u"coroute"_s);
     QCoreApplication::setApplicationVersion(QStringLiteral(COROUTE_VERSION));
@@ -57,6 +74,10 @@ int main(int argc, char **argv)
         printLine(u"coroute "_s + QCoreApplication::applicationVersion());
         return Success;
     }
+    if (command.isEmpty() && gui)
+        return coroute::gui::guiCommand({u"coroute gui"_s});
+    if (command == u"gui"_s)
+        return coroute::gui::guiCommand(rest);
     if (command.isEmpty() || command == u"--help"_s || command == u"-h"_s || command == u"help"_s) {
         printUsage();
         return command.isEmpty() ? Usage : Success;

@@ -59,7 +59,7 @@ const QList<Workload> &workloads()
         {u"w4"_s, u"W4"_s, {u"sqlite"_s}, {}, u"the SQLite API (core/jobs/db)"_s},
         {u"w5"_s, u"W5"_s, {u"files"_s}, {}, u"the file and hash jobs (core/jobs/fs)"_s},
         {u"w6"_s, u"W6"_s, {u"cancel"_s}, runCancel, {}},
-        {u"gui-lag"_s, u"gui-lag"_s, {}, {}, u"the inspector window (ui/)"_s},
+        {u"gui-lag"_s, u"gui-lag"_s, {}, runGuiLag, {}},
     };
     return table;
 }

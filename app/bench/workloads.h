@@ -14,6 +14,8 @@ QCoro::Task<void> runDispatch(BenchOptions options, BenchReport &report);
 QCoro::Task<void> runTimers(BenchOptions options, BenchReport &report);
 /// W6 cancellation: N jobs sleeping 60 s, cancelled one call per job.
 QCoro::Task<void> runCancel(BenchOptions options, BenchReport &report);
+/// gui-lag: the inspector window open while W1-routed and W2 run through it (app/bench/guilag.cpp).
+QCoro::Task<void> runGuiLag(BenchOptions options, BenchReport &report);
 
 /// Fills the fields every report starts with, in the documented order.
 void beginReport(BenchReport &report, const BenchOptions &options, const QString &variant, qint64 n);

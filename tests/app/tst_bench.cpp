@@ -90,6 +90,19 @@ private Q_SLOTS:
         QVERIFY(lines.first().endsWith("\"check\":\"ok\"}"));
     }
 
+    void guiLagSmoke()
+    {
+        const auto run = coroute({u"bench"_s, u"gui-lag"_s, u"--n"_s, u"2000"_s, u"--no-store"_s});
+        QCOMPARE(run.exitCode, 0);
+        const auto json = QJsonDocument::fromJson(run.out.trimmed()).object();
+        QCOMPARE(json.value(u"workload"_s).toString(), u"gui-lag"_s);
+        QCOMPARE(json.value(u"check"_s).toString(), u"ok"_s);
+        QCOMPARE(json.value(u"gui_jobs_seen"_s).toInteger(), 2200);
+        for (const auto &key : {u"lag_p50_ms"_s, u"lag_p99_ms"_s, u"lag_max_ms"_s})
+            QVERIFY2(json.value(key).toDouble() >= 0, qPrintable(key));
+        QVERIFY(json.value(u"lag_samples"_s).toInt() > 0);
+    }
+
     void usageErrors_data()
     {
         QTest::addColumn<QStringList>("args");
@@ -102,7 +115,6 @@ private Q_SLOTS:
         QTest::newRow("w3") << QStringList{u"w3"_s} << QByteArray("not implemented yet: needs");
         QTest::newRow("w4") << QStringList{u"sqlite"_s} << QByteArray("not implemented yet: needs");
         QTest::newRow("w5") << QStringList{u"w5"_s} << QByteArray("not implemented yet: needs");
-        QTest::newRow("gui-lag") << QStringList{u"gui-lag"_s} << QByteArray("not implemented yet: needs");
     }
 
     void usageErrors()

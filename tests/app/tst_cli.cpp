@@ -2,7 +2,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QImage>
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <csignal>
@@ -95,6 +97,40 @@ private Q_SLOTS:
         auto r = coroute(args);
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(message), r.err.constData());
+    }
+
+    void noCommandWithoutDisplayPrintsUsage()
+    {
+        QProcess p;
+        auto env = QProcessEnvironment::systemEnvironment();
+        for (const auto &key : {u"QT_QPA_PLATFORM"_s, u"DISPLAY"_s, u"WAYLAND_DISPLAY"_s})
+            env.remove(key);
+        p.setProcessEnvironment(env);
+        p.start(qEnvironmentVariable("COROUTE_BIN"), {});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 2);
+        QVERIFY(p.readAllStandardOutput().contains("Usage: coroute"));
+        p.start(qEnvironmentVariable("COROUTE_BIN"), {u"gui"_s});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 2);
+        QVERIFY(p.readAllStandardError().contains("no display"));
+    }
+
+    void guiScreenshot()
+    {
+        // ctest sets QT_QPA_PLATFORM=offscreen.
+        QTemporaryDir dir;
+        const QString png = dir.filePath(u"shot.png"_s);
+        auto r = coroute({u"gui"_s, u"--demo"_s, u"--db"_s, dir.filePath(u"h.sqlite"_s), u"--screenshot"_s, png,
+                          u"--after"_s, u"400"_s});
+        QCOMPARE(r.exitCode, 0);
+        QImage image(png);
+        QVERIFY(!image.isNull());
+        QVERIFY(image.width() > 400 && image.height() > 300);
+        // The run was recorded in the history it was given.
+        auto runs = coroute({u"history"_s, u"runs"_s, u"--json"_s, u"--db"_s, dir.filePath(u"h.sqlite"_s)});
+        QCOMPARE(runs.exitCode, 0);
+        QVERIFY2(runs.out.contains("\"gui\""), runs.out.constData());
     }
 
     void routesListsBuiltins()
