@@ -1,4 +1,6 @@
 #include "runtimehost.h"
+#include "plan/plan.h"
+#include "plan/planrunner.h"
 
 #include "runtime/runtime.h"
 #include "store/historyrecorder.h"
@@ -23,6 +25,7 @@ public:
     std::unique_ptr<HistoryRecorder> recorder;
     std::unique_ptr<LoopMonitor> monitor;
     std::optional<QCoro::Task<void>> shutdownTask;
+    std::vector<std::weak_ptr<PlanRunner>> plans; ///< running plans, cancelled on shutdown
 };
 
 namespace {
@@ -107,6 +110,28 @@ void RuntimeHost::post(std::function<void(Runtime &)> fn)
     });
 }
 
+void RuntimeHost::runPlan(const QByteArray &json, const QString &name)
+{
+    invoke([this, w = m_worker, json, name] {
+        if (!w->runtime || w->shutdownTask)
+            return;
+        QList<PlanError> errors;
+        auto plan = Plan::parse(json, w->runtime->router(), &errors);
+        if (!errors.isEmpty()) {
+            Q_EMIT planRejected(name, Plan::errorsToJson(errors));
+            return;
+        }
+        const int jobs = int(plan.jobs.size());
+        auto runner = std::make_shared<PlanRunner>(*w->runtime, std::move(plan));
+        w->plans.push_back(runner);
+        Q_EMIT planStarted(name, jobs);
+        // The runner lives until its run ends: the continuation holds it.
+        runner->run().then([this, runner, name](const PlanResult &result) {
+            Q_EMIT planFinished(name, result.toJson());
+        });
+    });
+}
+
 void RuntimeHost::submit(const CallRequest &request, int times)
 {
     post([this, request, times](Runtime &rt) {
@@ -166,6 +191,10 @@ void RuntimeHost::shutdown()
     m_stopped = true;
     QMetaObject::invokeMethod(m_worker, [w = m_worker, thread = m_thread, opts = &m_options] {
         w->monitor.reset();
+        for (const auto &weak : w->plans) {
+            if (auto runner = weak.lock())
+                runner->cancel(CancelReason::Shutdown, u"shutdown"_s);
+        }
         // Runs on the runtime's thread: every job settles, then the recorder writes the end
         // of the run and the runtime goes away before the thread stops.
         w->shutdownTask.emplace(shutDown(opts, w->runtime.get()).then([w, thread] {

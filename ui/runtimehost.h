@@ -61,6 +61,10 @@ public:
     void cancelAll();
     /// Submits the job's request again (same path, params and body) as a new top-level job.
     void rerun(JobId id);
+    /// Validates a job plan against the routes and runs it on the runtime's thread. Answers
+    /// with planRejected (every problem, as `coroute run` lists them) or planStarted, then
+    /// planFinished with the summary. Closing the host cancels a running plan.
+    void runPlan(const QByteArray &json, const QString &name);
     /// Runs fn on the runtime's thread (for embedders and tests; fn must not block).
     void post(std::function<void(Runtime &)> fn);
 
@@ -76,6 +80,11 @@ Q_SIGNALS:
     void submitted(const QList<coroute::JobId> &ids);
     /// A request the router refused: its display name and the error as JSON.
     void refused(const QString &request, const QJsonObject &error);
+    /// A plan that did not validate: {"valid": false, "errors": [{loc, msg, type}, ...]}.
+    void planRejected(const QString &name, const QJsonObject &errors);
+    void planStarted(const QString &name, int jobs);
+    /// The plan's summary (counts, outcome, wall time) once every job ended.
+    void planFinished(const QString &name, const QJsonObject &summary);
     /// One sample of the runtime thread's event-loop lag, in ms.
     void runtimeLagSampled(double lagMs);
 

@@ -97,9 +97,9 @@ int guiCommand(const QStringList &args)
         return Usage;
     }
     const QString screenshot = parser.value(u"screenshot"_s);
-    if (parser.isSet(u"plan"_s)) {
-        // TODO(plan): run the plan through the host once core/plan (PlanRunner) is merged.
-        printError(u"--plan: plans are not available in this build yet"_s);
+    const QString planPath = parser.value(u"plan"_s);
+    if (!planPath.isEmpty() && !QFileInfo(planPath).isFile()) {
+        printError(u"--plan %1: no such file"_s.arg(planPath));
         return Usage;
     }
     const auto config = builtinsConfig(parser);
@@ -123,6 +123,13 @@ int guiCommand(const QStringList &args)
     window.routesPanel()->selectRoute(u"GET"_s, u"/demo/dashboard"_s);
     if (parser.isSet(u"demo"_s))
         submitDemo(host);
+    if (!planPath.isEmpty()) {
+        QObject::connect(&host, &RuntimeHost::planRejected, &window, [](const QString &name, const QJsonObject &errors) {
+            printError(u"plan %1 is invalid:"_s.arg(name));
+            printJson(errors, true);
+        });
+        window.openPlanFile(planPath);
+    }
 
     int exitCode = Success;
     if (!screenshot.isEmpty()) {

@@ -560,6 +560,39 @@ private Q_SLOTS:
         QVERIFY(rt.jobs().job(first)->waitingOn.isEmpty());
     }
 
+    void finishedJobsBeyondTheWindowLeaveAfterTheirLastBatch()
+    {
+        Runtime rt;
+        rt.jobs().setFinishedWindow(100);
+        rt.router().get(u"/leaf"_s, [](Context &ctx) -> QCoro::Task<int> {
+            co_await sleep(1ms, ctx.token());
+            co_return 1;
+        });
+        rt.router().get(u"/job/{i:int}"_s, [](Context &ctx) -> QCoro::Task<QJsonValue> {
+            co_await ctx.call(u"GET"_s, u"/leaf"_s);
+            co_return ctx.param(u"i"_s);
+        });
+        QHash<JobId, JobState> finalStates;
+        connect(&rt.jobs(), &JobRegistry::changed, this, [&](const ChangeSet &c) {
+            for (const auto &j : c.jobs)
+                finalStates[j.id] = j.state;
+        });
+        for (int i = 0; i < 1000; ++i)
+            rt.submit(get(u"/job/%1"_s.arg(i)));
+        QTRY_COMPARE_WITH_TIMEOUT(rt.jobs().activeCount(), 0, 30000);
+        rt.jobs().flush();
+        // Every job's final state went out before it left the registry.
+        QCOMPARE(finalStates.size(), 2000);
+        for (auto s : std::as_const(finalStates))
+            QCOMPARE(s, JobState::Succeeded);
+        QVERIFY2(rt.jobs().count() <= 100, qPrintable(QString::number(rt.jobs().count())));
+        QCOMPARE(rt.jobs().count() + rt.jobs().evictedCount(), 2000);
+        // Evicted together with its parent: no orphaned children remain.
+        for (const auto &j : rt.jobs().jobs())
+            QVERIFY(j.parent == 0 || rt.jobs().job(j.parent).has_value());
+        QVERIFY(!rt.jobs().job(1)); // the oldest is gone
+    }
+
     void logsAndProgressFromAPoolThread()
     {
         Runtime rt;

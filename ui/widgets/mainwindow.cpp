@@ -18,6 +18,10 @@
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QMessageBox>
 #include <QLabel>
 #include <QMenuBar>
 #include <QPainter>
@@ -117,7 +121,7 @@ MainWindow::MainWindow(RuntimeHost *host, HistoryStore *store, QWidget *parent) 
     tabifyDockWidget(timelineDock, healthDock);
     tabifyDockWidget(healthDock, historyDock);
     timelineDock->raise();
-    resizeDocks({routesDock, detailsDock}, {420, 380}, Qt::Horizontal);
+    resizeDocks({routesDock, detailsDock}, {520, 380}, Qt::Horizontal);
     resizeDocks({timelineDock}, {300}, Qt::Vertical);
     connect(timelineDock, &QDockWidget::visibilityChanged, m_browser, [this](bool visible) {
         if (visible)
@@ -128,10 +132,27 @@ MainWindow::MainWindow(RuntimeHost *host, HistoryStore *store, QWidget *parent) 
     auto *file = menuBar()->addMenu(u"&File"_s);
     auto *openPlan = file->addAction(u"Open plan…"_s);
     openPlan->setObjectName(u"openPlan"_s);
-    // TODO(plan): core/plan (PlanRunner) is not merged yet; wire this to load a plan file and
-    // run it through the host once core/plan/planrunner.h exists.
-    openPlan->setEnabled(false);
-    openPlan->setToolTip(u"Plans are not available in this build yet"_s);
+    openPlan->setShortcut(QKeySequence::Open);
+    openPlan->setToolTip(u"Validate a job plan (JSON) and run it"_s);
+    connect(openPlan, &QAction::triggered, this, [this] {
+        const auto path = QFileDialog::getOpenFileName(this, u"Open plan"_s, QString(), u"Plans (*.json)"_s);
+        if (!path.isEmpty())
+            openPlanFile(path);
+    });
+    connect(m_host, &RuntimeHost::planRejected, this, [this](const QString &name, const QJsonObject &errors) {
+        QStringList lines;
+        for (const auto &e : errors.value(u"errors"_s).toArray())
+            lines << u"%1: %2"_s.arg(e[u"loc"_s].toString(), e[u"msg"_s].toString());
+        statusBar()->showMessage(u"plan %1 is invalid: nothing ran"_s.arg(name), 10000);
+        QMessageBox::warning(this, u"Invalid plan"_s,
+                             u"%1 has %2 problem(s); nothing ran.\n\n%3"_s.arg(name).arg(lines.size()).arg(lines.join(u'\n')));
+    });
+    connect(m_host, &RuntimeHost::planStarted, this, [this](const QString &name, int jobs) {
+        statusBar()->showMessage(u"running plan %1 (%2 jobs)"_s.arg(name).arg(jobs), 5000);
+    });
+    connect(m_host, &RuntimeHost::planFinished, this, [this](const QString &name, const QJsonObject &summary) {
+        statusBar()->showMessage(u"plan %1 %2"_s.arg(name, summary.value(u"outcome"_s).toString()), 10000);
+    });
     file->addSeparator();
     file->addAction(u"&Quit"_s, QKeySequence::Quit, this, &QWidget::close);
     auto *jobs = menuBar()->addMenu(u"&Jobs"_s);
@@ -234,6 +255,22 @@ void MainWindow::closeEvent(QCloseEvent *event)
     // Every job settles (reason shutdown) and the history run is finished before we go.
     m_host->shutdown();
     event->accept();
+}
+
+bool MainWindow::openPlanFile(const QString &path, QString *error)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        const QString message = u"cannot read plan %1: %2"_s.arg(path, file.errorString());
+        if (error)
+            *error = message;
+        statusBar()->showMessage(message, 10000);
+        return false;
+    }
+    // A plan is a small JSON document: reading it here is cheap; validating and running
+    // happen on the runtime's thread.
+    m_host->runPlan(file.readAll(), QFileInfo(path).fileName());
+    return true;
 }
 
 } // namespace coroute

@@ -52,6 +52,10 @@ public:
     /// The status bar text: counts by state.
     QString statusText() const;
 
+    /// Reads a plan file and hands it to the runtime to validate and run; false (with a
+    /// message) when the file cannot be read.
+    bool openPlanFile(const QString &path, QString *error = nullptr);
+
 protected:
     void closeEvent(QCloseEvent *event) override;
 

@@ -115,6 +115,7 @@ RoutesPanel::RoutesPanel(RuntimeHost *host, const QJsonArray &routes, QWidget *p
     split->addWidget(right);
     split->setStretchFactor(1, 1);
     split->setSizes({240, 320});
+    m_list->setMinimumWidth(200); // route paths stay readable when the dock is narrow
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(split);
