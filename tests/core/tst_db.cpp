@@ -229,7 +229,8 @@ private Q_SLOTS:
         std::atomic<bool> started{false};
         bool cancelled = false;
         bool done = false;
-        auto task = [&]() -> QCoro::Task<void> {
+        // Named: a coroutine lambda's captures live in the closure, which must outlive the task.
+        auto body = [&]() -> QCoro::Task<void> {
             try {
                 co_await db->run(
                     [&started](SqliteDb &conn) {
@@ -242,7 +243,8 @@ private Q_SLOTS:
                 cancelled = true;
             }
             done = true;
-        }();
+        };
+        auto task = body();
         QTRY_VERIFY_WITH_TIMEOUT(started.load(), 10000);
         stop.request_stop();
         QTRY_VERIFY_WITH_TIMEOUT(done, 10000);
