@@ -98,7 +98,9 @@ void TestHttpServer::incomingConnection(qintptr socketDescriptor)
     auto *c = new Connection{socket};
     // The connection state lives exactly as long as its socket, so timers bound to the
     // socket never see a dead Connection.
-    connect(socket, &QObject::destroyed, this, [c] { delete c; });
+    // Bound to the socket itself: a context of this would be disconnected before the server
+    // deletes its sockets, leaking every Connection.
+    connect(socket, &QObject::destroyed, socket, [c] { delete c; });
     connect(socket, &QTcpSocket::readyRead, this, [this, c] {
         c->buffer.append(c->socket->readAll());
         process(c);
