@@ -25,4 +25,5 @@ case "$kind" in
 esac
 cmake --preset "$kind" >/dev/null
 cmake --build --preset "$kind" -j"$jobs"
-ctest --preset "$kind" -LE slow
+# Timing-bound smoke tests (bench) and the install test are for the normal build.
+ctest --preset "$kind" -LE slow -E "app.bench"
