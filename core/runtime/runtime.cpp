@@ -5,7 +5,7 @@
 #include "async/pool.h"
 #include "async/semaphore.h"
 #include "async/sleep.h"
-#include "runtime/detail/detached_p.h"
+#include "async/detail/detached.h"
 #include "runtime/detail/jobrecord_p.h"
 #include "trace/spandata.h"
 
