@@ -4,6 +4,8 @@
 
 #include <QCoreApplication>
 
+#include <csignal>
+
 using namespace Qt::StringLiterals;
 using namespace coroute::cli;
 
@@ -44,6 +46,9 @@ Run 'coroute <command> --help' for a command's options.)"_s);
 
 int main(int argc, char **argv)
 {
+    // A file size limit (ulimit -f) must fail the write with EFBIG, reported like a full
+    // disk, rather than kill the process in the middle of a history transaction.
+    ::signal(SIGXFSZ, SIG_IGN);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"coroute"_s);
     QCoreApplication::setOrganizationName(u"coroute"_s);

@@ -73,6 +73,9 @@ struct Transfer
     QByteArray requestBody;
     QByteArray method;
     qint64 maxBytes = 0;
+    qint64 maxHeaderBytes = 0;
+    qint64 headerBytes = 0; // of the current response
+    bool headersTooLarge = false;
     bool streaming = false; // a download: 2xx bodies go to pending, for the file
 
     int status = 0;
@@ -113,6 +116,13 @@ struct Transfer
         auto *t = static_cast<Transfer *>(userp);
         const size_t len = size * n;
         const QByteArray line = QByteArray(data, qsizetype(len)).trimmed();
+        if (line.startsWith("HTTP/"))
+            t->headerBytes = 0;
+        t->headerBytes += qint64(len);
+        if (t->headerBytes > t->maxHeaderBytes) {
+            t->headersTooLarge = true;
+            return 0; // aborts the transfer: the headers never end (or are absurdly large)
+        }
         if (line.startsWith("HTTP/")) { // a new response: after a redirect or a 100 Continue
             t->headers.clear();
             t->contentLength = -1;
@@ -279,6 +289,9 @@ Error HttpClient::Private::transferError(const HttpRequest &request, const Trans
     if (t.tooLarge)
         return Error(413, u"response_too_large"_s,
                      u"%1: the response is larger than the limit of %2 bytes"_s.arg(where).arg(request.maxBytes));
+    if (t.headersTooLarge)
+        return Error(502, u"headers_too_large"_s,
+                     u"%1: the response headers exceed the limit of %2 bytes"_s.arg(where).arg(request.maxHeaderBytes));
     auto curlText = QString::fromUtf8(t.errorBuffer[0] ? t.errorBuffer : curl_easy_strerror(t.result));
     if (const auto pw = request.url.password(); !pw.isEmpty())
         curlText.replace(pw, u"***"_s);
@@ -289,8 +302,15 @@ Error HttpClient::Private::transferError(const HttpRequest &request, const Trans
     case CURLE_TOO_MANY_REDIRECTS:
         return Error(502, u"too_many_redirects"_s,
                      u"%1: more than %2 redirects"_s.arg(where).arg(request.maxRedirects));
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return Error(502, u"unsupported_scheme"_s, u"%1: redirected to a scheme other than http or https"_s.arg(where));
+    case CURLE_UNSUPPORTED_PROTOCOL: {
+        // Also what curl answers to a reply that is not HTTP at all (taken for HTTP/0.9).
+        if (t.status >= 300 && t.status < 400)
+            return Error(502, u"unsupported_scheme"_s,
+                         u"%1: redirected to a scheme other than http or https"_s.arg(where));
+        return Error(502, u"invalid_response"_s, u"%1: the answer is not valid HTTP (%2)"_s.arg(where, curlText));
+    }
+    case CURLE_WEIRD_SERVER_REPLY:
+        return Error(502, u"invalid_response"_s, u"%1: the answer is not valid HTTP (%2)"_s.arg(where, curlText));
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -313,6 +333,7 @@ QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &reques
     t->requestBody = request.body;
     t->method = request.method.toUpper().toLatin1();
     t->maxBytes = request.maxBytes;
+    t->maxHeaderBytes = std::max<qint64>(request.maxHeaderBytes, 1024);
     t->streaming = bool(sink);
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, t->urlBytes.constData());
