@@ -219,6 +219,7 @@ public:
     quint64 queued = 0;
     quint64 written = 0;
     bool stopping = false;
+    int flushing = 0; // callers blocked in flush(): like stopping, they bound the busy retries
     QString lastError;
     std::thread writer;
     HistoryStoreOptions options;
@@ -417,7 +418,9 @@ QString HistoryStore::flush()
 {
     std::unique_lock lock(d->mutex);
     const auto target = d->queued;
+    ++d->flushing;
     d->drained.wait(lock, [&] { return d->written >= target; });
+    --d->flushing;
     return d->lastError;
 }
 
@@ -436,7 +439,7 @@ void HistoryStore::Private::writerLoop()
         QElapsedTimer stoppingFor;
         while (writeBatch(batch) == Outcome::Busy) {
             lock.lock();
-            const bool closing = stopping;
+            const bool closing = stopping || flushing > 0;
             lock.unlock();
             if (closing && !stoppingFor.isValid())
                 stoppingFor.start();

@@ -10,6 +10,7 @@
 
 #include <QTest>
 #include <QThread>
+#include <QThreadPool>
 
 #include <atomic>
 #include <stdexcept>
