@@ -30,6 +30,10 @@
 
 #include <curl/curl.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -63,6 +67,26 @@ namespace {
 
 constexpr qint64 pauseAbove = 1 << 20; // download bytes waiting for the disk before curl pauses
 
+// Plain-HTTP connections curl keeps alive after a complete answer, by local port. A peer may
+// send more than its Content-Length promised *after* curl has its answer; curl 7.88 would
+// read those bytes as the next response on that connection (they become the answer to the
+// next request). Before a request goes out on a reused connection, onPrereq() peeks at it:
+// unsolicited bytes mean the connection is refused and the request goes on a fresh one.
+using IdleConnections = std::map<int, curl_socket_t>;
+
+int localPort(curl_socket_t fd)
+{
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) != 0)
+        return -1;
+    if (addr.ss_family == AF_INET)
+        return ntohs(reinterpret_cast<sockaddr_in *>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<sockaddr_in6 *>(&addr)->sin6_port);
+    return -1;
+}
+
 // One attempt's transfer. Curl's callbacks and the completion run on the loop thread; the
 // coroutine is resumed through a posted call, never from inside curl.
 struct Transfer
@@ -76,6 +100,8 @@ struct Transfer
     qint64 maxHeaderBytes = 0;
     qint64 headerBytes = 0; // of the current response
     bool headersTooLarge = false;
+    bool staleConnection = false; // refused a reused connection holding unsolicited bytes
+    IdleConnections *idle = nullptr;
     bool streaming = false; // a download: 2xx bodies go to pending, for the file
 
     int status = 0;
@@ -141,6 +167,35 @@ struct Transfer
             t->headers.append({name, value});
         }
         return len;
+    }
+
+    static int onPrereq(void *clientp, char *, char *, int, int port)
+    {
+        auto *t = static_cast<Transfer *>(clientp);
+        const auto it = t->idle->find(port);
+        if (it == t->idle->end())
+            return CURL_PREREQFUNC_OK; // a new connection, or not one we saw finish cleanly
+        const curl_socket_t fd = it->second;
+        t->idle->erase(it);
+        if (localPort(fd) != port)
+            return CURL_PREREQFUNC_OK; // that socket is gone; the port belongs to a new one
+        char byte = 0;
+        if (::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+            t->staleConnection = true;
+            return CURL_PREREQFUNC_ABORT; // nothing was sent yet: safe to send again
+        }
+        return CURL_PREREQFUNC_OK;
+    }
+
+    // After a clean end: remember the connection curl keeps, to check it before reuse.
+    void rememberConnection(curl_socket_t fd)
+    {
+        if (result != CURLE_OK || !idle || fd == CURL_SOCKET_BAD)
+            return;
+        if (idle->size() > 4096)
+            idle->clear(); // bounded; entries of closed sockets are otherwise only replaced
+        if (const int port = localPort(fd); port > 0)
+            (*idle)[port] = fd;
     }
 
     static size_t onBody(char *data, size_t size, size_t n, void *userp)
@@ -248,7 +303,7 @@ public:
     QCoro::Task<HttpResponse> run(HttpRequest request, std::shared_ptr<FileSink> sink, Progress progress,
                                   std::stop_token token);
     QCoro::Task<HttpResponse> attempt(const HttpRequest &request, std::shared_ptr<FileSink> sink,
-                                      const Progress &progress, std::stop_token token);
+                                      const Progress &progress, std::stop_token token, bool fresh);
     Error transferError(const HttpRequest &request, const Transfer &t) const;
 
     HttpClientOptions options;
@@ -256,6 +311,7 @@ public:
     QThreadPool &pool;
     std::unique_ptr<detail::CurlMulti> multi;
     std::map<QString, std::unique_ptr<Semaphore>> hosts;
+    IdleConnections idle;
 };
 
 void HttpClient::Private::validate(const HttpRequest &r)
@@ -326,7 +382,7 @@ Error HttpClient::Private::transferError(const HttpRequest &request, const Trans
 }
 
 QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &request, std::shared_ptr<FileSink> sink,
-                                                       const Progress &progress, std::stop_token token)
+                                                       const Progress &progress, std::stop_token token, bool fresh)
 {
     auto t = std::make_shared<Transfer>();
     t->urlBytes = request.url.toEncoded();
@@ -350,6 +406,15 @@ QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &reques
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Transfer::onBody);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    if (request.url.scheme().compare(u"http"_s, Qt::CaseInsensitive) == 0) {
+        // TLS connections are left out: records the TLS layer sends unasked (session tickets)
+        // would look like stray bytes, and curl reads them through the TLS layer anyway.
+        t->idle = &idle;
+        curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Transfer::onPrereq);
+        curl_easy_setopt(e, CURLOPT_PREREQDATA, t.get());
+    }
+    if (fresh)
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     if (t->method == "HEAD") {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (t->method != "GET" || !t->requestBody.isEmpty()) {
@@ -365,9 +430,10 @@ QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &reques
         t->headerList = curl_slist_append(t->headerList, QByteArray(k + ": " + v).constData());
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headerList);
 
-    multi->add(e, [t](CURLcode rc) {
+    multi->add(e, [t](CURLcode rc, curl_socket_t kept) {
         t->finished = true;
         t->result = rc;
+        t->rememberConnection(kept);
         t->wake();
     });
     // Leaving this frame early (cancelled, a failed disk write) stops the transfer at once.
@@ -427,6 +493,8 @@ QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &reques
             throw Cancelled();
     }
     chunk.clear();
+    if (t->staleConnection)
+        co_return co_await attempt(request, sink, progress, token, true);
     if (t->result != CURLE_OK)
         throw transferError(request, *t);
 
@@ -475,7 +543,7 @@ QCoro::Task<HttpResponse> HttpClient::Private::run(HttpRequest request, std::sha
         {
             auto permit = co_await limit.acquire(token);
             try {
-                auto r = co_await attempt(request, sink, progress, token);
+                auto r = co_await attempt(request, sink, progress, token, false);
                 response = std::move(r);
             } catch (const Error &e) {
                 if (!retryableType(e.error().type))
