@@ -437,6 +437,7 @@ void HistoryStore::Private::writerLoop()
         // Another connection holds the lock beyond the busy timeout: keep the batch and try
         // again (the transaction was rolled back, so nothing is written twice or half).
         QElapsedTimer stoppingFor;
+        int retries = 0;
         while (writeBatch(batch) == Outcome::Busy) {
             lock.lock();
             const bool closing = stopping || flushing > 0;
@@ -449,7 +450,8 @@ void HistoryStore::Private::writerLoop()
                              .arg(batch.size()));
                 break;
             }
-            qCInfo(lcStore) << "history database locked; retrying" << batch.size() << "batches";
+            if (retries++ % 100 == 0) // about every 5 s + busy timeouts, not every attempt
+                qCInfo(lcStore) << "history database locked; retrying" << batch.size() << "batches";
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
         lock.lock();
