@@ -67,18 +67,19 @@ namespace {
 
 constexpr qint64 pauseAbove = 1 << 20; // download bytes waiting for the disk before curl pauses
 
-// Plain-HTTP connections curl keeps alive after a complete answer, by local port. A peer may
+// Plain-HTTP connections curl keeps alive after a complete answer, by (remote, local) port. A peer may
 // send more than its Content-Length promised *after* curl has its answer; curl 7.88 would
 // read those bytes as the next response on that connection (they become the answer to the
 // next request). Before a request goes out on a reused connection, onPrereq() peeks at it:
 // unsolicited bytes mean the connection is refused and the request goes on a fresh one.
-using IdleConnections = std::map<int, curl_socket_t>;
+using IdleConnections = std::map<std::pair<int, int>, curl_socket_t>;
 
-int localPort(curl_socket_t fd)
+int portOf(curl_socket_t fd, bool peer)
 {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
-    if (::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) != 0)
+    auto *a = reinterpret_cast<sockaddr *>(&addr);
+    if ((peer ? ::getpeername(fd, a, &len) : ::getsockname(fd, a, &len)) != 0)
         return -1;
     if (addr.ss_family == AF_INET)
         return ntohs(reinterpret_cast<sockaddr_in *>(&addr)->sin_port);
@@ -169,15 +170,15 @@ struct Transfer
         return len;
     }
 
-    static int onPrereq(void *clientp, char *, char *, int, int port)
+    static int onPrereq(void *clientp, char *, char *, int remotePort, int port)
     {
         auto *t = static_cast<Transfer *>(clientp);
-        const auto it = t->idle->find(port);
+        const auto it = t->idle->find({remotePort, port});
         if (it == t->idle->end())
             return CURL_PREREQFUNC_OK; // a new connection, or not one we saw finish cleanly
         const curl_socket_t fd = it->second;
         t->idle->erase(it);
-        if (localPort(fd) != port)
+        if (portOf(fd, false) != port || portOf(fd, true) != remotePort)
             return CURL_PREREQFUNC_OK; // that socket is gone; the port belongs to a new one
         char byte = 0;
         if (::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
@@ -194,8 +195,10 @@ struct Transfer
             return;
         if (idle->size() > 4096)
             idle->clear(); // bounded; entries of closed sockets are otherwise only replaced
-        if (const int port = localPort(fd); port > 0)
-            (*idle)[port] = fd;
+        const int local = portOf(fd, false);
+        const int remote = portOf(fd, true);
+        if (local > 0 && remote > 0)
+            (*idle)[{remote, local}] = fd;
     }
 
     static size_t onBody(char *data, size_t size, size_t n, void *userp)
