@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <memory>
 #include <string_view>
+#include <csignal>
 
 using namespace Qt::StringLiterals;
 using namespace coroute::cli;
@@ -60,6 +61,9 @@ int main(int argc, char **argv)
     }
     if (gui && argc > 2 && std::string_view(argv[1]) == "bench" && !coroute::gui::hasDisplay())
         qputenv("QT_QPA_PLATFORM", "offscreen");
+    // A file size limit (ulimit -f) must fail the write with EFBIG, reported like a full
+    // disk, rather than kill the process in the middle of a history transaction.
+    ::signal(SIGXFSZ, SIG_IGN);
     std::unique_ptr<QCoreApplication> appPtr(gui ? new QApplication(argc, argv) : new QCoreApplication(argc, argv));
     QCoreApplication &app = *appPtr;
     QCoreApplication::setApplicationName(u"coroute"_s);

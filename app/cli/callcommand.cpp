@@ -160,8 +160,15 @@ int callCommand(const QStringList &args)
                     });
     if (exitCode < 0)
         loop.exec();
-    if (recorder)
-        recorder->finish(interrupted ? u"interrupted"_s : u"finished"_s);
+    if (recorder) {
+        // A history that lost writes (disk full, damaged) is a failure the caller must see.
+        const auto historyError = recorder->finish(interrupted ? u"interrupted"_s : u"finished"_s);
+        if (!historyError.isEmpty()) {
+            printError(historyError);
+            if (exitCode == Success)
+                exitCode = JobFailed;
+        }
+    }
     if (trace && !trace->write() && exitCode == Success)
         exitCode = JobFailed;
     return exitCode;

@@ -154,8 +154,11 @@ int runCommand(const QStringList &args)
     if (!result)
         loop.exec();
     progress.finish();
+    QString historyError;
     if (recorder)
-        recorder->finish(interrupted ? u"interrupted"_s : u"finished"_s);
+        historyError = recorder->finish(interrupted ? u"interrupted"_s : u"finished"_s);
+    if (!historyError.isEmpty())
+        printError(historyError); // the jobs ran, but the history lost writes: not a success
     bool traceFailed = false;
     if (trace)
         traceFailed = !trace->write();
@@ -181,7 +184,7 @@ int runCommand(const QStringList &args)
                        .arg(c.total - c.succeeded).arg(c.total).arg(c.failed).arg(c.skipped).arg(c.cancelled));
         return JobFailed;
     }
-    return traceFailed ? JobFailed : Success;
+    return (traceFailed || !historyError.isEmpty()) ? JobFailed : Success;
 }
 
 } // namespace coroute::cli

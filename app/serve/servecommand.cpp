@@ -126,8 +126,11 @@ int serveCommand(const QStringList &args)
     const QDeadlineTimer drain(2000);
     while ((server.pendingResponses() > 0 || server.bytesToWrite() > 0) && !drain.hasExpired())
         QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-    if (recorder)
-        recorder->finish(); // a signal is how a server ends: a normal end of its run
+    if (recorder) {
+        // a signal is how a server ends: a normal end of its run
+        if (const auto historyError = recorder->finish(); !historyError.isEmpty())
+            printError(historyError);
+    }
     return Interrupted;
 }
 

@@ -16,6 +16,9 @@
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 #include <QThreadPool>
+#include <QTimer>
+
+#include <exception>
 
 #include <unordered_map>
 
@@ -43,6 +46,45 @@ bool defaultRetryable(const std::exception_ptr &e)
     } catch (...) {
         return true;
     }
+}
+
+// What a handler threw, when it is neither an Error nor Cancelled: a sentence with the text
+// of std exceptions (nested ones included, outermost first) and of common non-std types.
+JobError describeException(std::exception_ptr e)
+{
+    QString text;
+    QString foreign; // the outermost one is not a std::exception: what it was
+    for (int depth = 0; e && depth < 8; ++depth) {
+        std::exception_ptr next;
+        QString part;
+        try {
+            std::rethrow_exception(e);
+        } catch (const Error &err) {
+            part = err.error().message;
+        } catch (const std::exception &ex) {
+            part = QString::fromUtf8(ex.what());
+            if (const auto *nested = dynamic_cast<const std::nested_exception *>(&ex))
+                next = nested->nested_ptr();
+        } catch (const QString &str) {
+            foreign = u"a QString: "_s + str;
+        } catch (const char *str) {
+            foreign = u"a C string: "_s + QString::fromUtf8(str);
+        } catch (int i) {
+            foreign = u"an int: "_s + QString::number(i);
+        } catch (long i) {
+            foreign = u"a long: "_s + QString::number(i);
+        } catch (...) {
+            foreign = u"an object of a type that is not a std::exception"_s;
+        }
+        if (!foreign.isEmpty()) {
+            part = u"threw "_s + std::exchange(foreign, QString());
+            if (depth == 0)
+                return {500, u"unknown_exception"_s, u"the handler "_s + part, {}};
+        }
+        text += (text.isEmpty() ? QString() : u": "_s) + part;
+        e = next;
+    }
+    return {500, u"exception"_s, text, {}};
 }
 } // namespace
 
@@ -76,6 +118,7 @@ public:
     std::unordered_map<std::type_index, Provider> providers;
     std::unordered_map<std::type_index, std::shared_ptr<void>> services;
     std::chrono::milliseconds blockingThreshold{50};
+    std::chrono::milliseconds shutdownGrace{10000};
 
     Semaphore &namedLimit(const QString &name)
     {
@@ -93,6 +136,7 @@ public:
                                             detail::JobRecord &rec);
     void startTimeout(detail::JobRecord &rec, std::chrono::milliseconds limit);
     void finish(detail::JobRecord &rec, Context &ctx, JobState state, QJsonValue result, JobError error);
+    void abandon(detail::JobRecord &rec);
 };
 
 void Runtime::Private::JobExecution::setWaitingOn(const QString &what)
@@ -150,10 +194,16 @@ Runtime::~Runtime()
         cancelAll(CancelReason::Shutdown, u"shutdown"_s);
         QElapsedTimer waited;
         waited.start();
-        while (d->registry.activeCount() > 0 && waited.elapsed() < 10000)
+        while (d->registry.activeCount() > 0 && waited.elapsed() < d->shutdownGrace.count())
             QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
-        if (d->registry.activeCount() > 0)
-            qCCritical(lcRuntime) << d->registry.activeCount() << "jobs ignored cancellation for 10 s";
+        if (d->registry.activeCount() > 0) {
+            qCCritical(lcRuntime) << d->registry.activeCount() << "jobs ignored cancellation for"
+                                  << d->shutdownGrace.count() << "ms; abandoning them";
+            for (const auto &rec : std::as_const(d->registry.m_records)) {
+                if (!isTerminal(rec->info.state))
+                    d->abandon(*rec);
+            }
+        }
     }
     d->pool.waitForDone();
 }
@@ -164,6 +214,16 @@ JobRegistry &Runtime::jobs() { return d->registry; }
 QThreadPool &Runtime::pool() { return d->pool; }
 Clock &Runtime::clock() const { return *d->clock; }
 void Runtime::setClock(Clock &clock) { d->clock = &clock; }
+
+void Runtime::setShutdownGrace(std::chrono::milliseconds grace)
+{
+    d->shutdownGrace = std::max(grace, std::chrono::milliseconds(0));
+}
+
+std::chrono::milliseconds Runtime::shutdownGrace() const
+{
+    return d->shutdownGrace;
+}
 
 void Runtime::setBlockingThreshold(std::chrono::milliseconds threshold)
 {
@@ -326,9 +386,49 @@ QCoro::Task<void> Runtime::shutdown()
         if (!isTerminal(rec->info.state))
             active.append(rec);
     }
-    for (const auto &rec : std::as_const(active))
-        co_await rec->done.wait();
+    // The grace is wall time, not the runtime's clock: a ManualClock must not hold shutdown.
+    std::stop_source deadline;
+    QTimer timer;
+    timer.setSingleShot(true);
+    QObject::connect(&timer, &QTimer::timeout, &timer, [&deadline] { deadline.request_stop(); });
+    timer.start(d->shutdownGrace);
+    for (const auto &rec : std::as_const(active)) {
+        try {
+            co_await rec->done.wait(deadline.get_token());
+        } catch (const Cancelled &) {
+            break; // the grace is over
+        }
+    }
+    timer.stop();
+    for (const auto &rec : std::as_const(active)) {
+        if (!isTerminal(rec->info.state))
+            d->abandon(*rec);
+    }
     d->registry.flush();
+}
+
+void Runtime::Private::abandon(detail::JobRecord &rec)
+{
+    const QString message = u"%1 did not stop within %2 ms of shutdown; abandoned"_s.arg(rec.info.displayName())
+                                .arg(shutdownGrace.count());
+    qCWarning(lcRuntime).noquote() << "job" << rec.info.id << message;
+    rec.info.warnings.append(message);
+    rec.abandoned = true;
+    if (rec.timeoutTimer) {
+        clock->unschedule(rec.timeoutTimer);
+        rec.timeoutTimer = 0;
+    }
+    JobError error{499, u"did_not_stop"_s, message, {}};
+    if (rec.context) {
+        rec.context->log(message, LogLevel::Warning);
+        finish(rec, *rec.context, JobState::Cancelled, {}, std::move(error));
+        return;
+    }
+    // Between the context's end and finish() (releasing dependencies): close the record only.
+    rec.info.finishedMs = nowMs();
+    rec.info.error = std::move(error);
+    registry.setState(rec, JobState::Cancelled);
+    rec.done.set();
 }
 
 void Runtime::Private::startTimeout(detail::JobRecord &rec, std::chrono::milliseconds limit)
@@ -438,10 +538,8 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
         cancelled = true;
     } catch (const Error &e) {
         error = e.error();
-    } catch (const std::exception &e) {
-        error = {500, u"exception"_s, QString::fromUtf8(e.what()), {}};
     } catch (...) {
-        error = {500, u"unknown_exception"_s, u"the handler threw something that is not a std::exception"_s, {}};
+        error = describeException(std::current_exception());
     }
     if (ctx.hasDependencies()) // most jobs have none: skip the cleanup coroutine's frame
         co_await ctx.releaseDependencies();
@@ -449,6 +547,11 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
     if (detail::currentExecution() == rec->execution.get())
         detail::ExecutionScope::checkpoint();
 
+    if (rec->abandoned) {
+        // shutdown() gave up on this job and recorded it; what it did since is dropped.
+        qCWarning(lcRuntime) << "abandoned job" << rec->info.id << "ended late; its outcome is dropped";
+        co_return;
+    }
     if (rec->timeoutTimer) {
         clock->unschedule(rec->timeoutTimer);
         rec->timeoutTimer = 0;

@@ -140,8 +140,15 @@ public:
     /// Cancels every job not yet finished. Returns how many were cancelled.
     int cancelAll(CancelReason reason = CancelReason::User,
                   const QString &requestedBy = QStringLiteral("user"));
-    /// Cancels everything with reason shutdown and waits until every job has settled.
+    /// Cancels everything with reason shutdown and waits until every job has settled, for at
+    /// most shutdownGrace(). A job still not stopped then (a handler ignoring its token, or
+    /// awaiting something that cannot be cancelled) is abandoned: it ends `cancelled` with
+    /// error 499 "did_not_stop" and a warning; its coroutine frame stays suspended (never
+    /// destroyed from outside) and whatever it does later is dropped.
     QCoro::Task<void> shutdown();
+    /// How long shutdown() (and the destructor) wait for cancelled jobs; default 10 s.
+    void setShutdownGrace(std::chrono::milliseconds grace);
+    std::chrono::milliseconds shutdownGrace() const;
 
     struct Provider
     {

@@ -2,6 +2,8 @@
 
 #include "runtime/runtime.h"
 
+using namespace Qt::StringLiterals;
+
 namespace coroute {
 
 HistoryRecorder::HistoryRecorder(Runtime &runtime, HistoryStore &store, const QString &name, const QString &command)
@@ -17,14 +19,16 @@ HistoryRecorder::~HistoryRecorder()
         finish();
 }
 
-void HistoryRecorder::finish(const QString &state)
+QString HistoryRecorder::finish(const QString &state)
 {
     if (m_finished)
-        return;
+        return m_store.flush();
     m_finished = true;
     m_runtime.jobs().flush();
+    if (!m_run)
+        return u"history write failed: the run could not be started in %1"_s.arg(m_store.path());
     m_store.endRun(m_run, state);
-    m_store.flush();
+    return m_store.flush();
 }
 
 } // namespace coroute

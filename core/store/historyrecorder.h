@@ -21,7 +21,8 @@ public:
     RunId runId() const { return m_run; }
     HistoryStore &store() const { return m_store; }
     /// Hands over the pending batch, ends the run with state, and waits until it is written.
-    void finish(const QString &state = QStringLiteral("finished"));
+    /// Returns the store's write error, if any (a history that lost writes must be reported).
+    QString finish(const QString &state = QStringLiteral("finished"));
 
 private:
     Runtime &m_runtime;

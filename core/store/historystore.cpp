@@ -1,6 +1,7 @@
 #include "store/historystore.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -109,6 +110,7 @@ public:
         return *this;
     }
     int step() { return sqlite3_step(m_stmt); }
+    sqlite3_stmt *handle() const { return m_stmt; }
     void reset()
     {
         sqlite3_reset(m_stmt);
@@ -217,14 +219,18 @@ public:
     quint64 queued = 0;
     quint64 written = 0;
     bool stopping = false;
+    int flushing = 0; // callers blocked in flush(): like stopping, they bound the busy retries
     QString lastError;
     std::thread writer;
+    HistoryStoreOptions options;
 
+    enum class Outcome { Written, Busy };
     void writerLoop();
-    void writeBatch(std::deque<Item> &items);
+    Outcome writeBatch(std::deque<Item> &items);
+    void setError(const QString &err);
 };
 
-static sqlite3 *openConnection(const QString &path, QString *error)
+static sqlite3 *openConnection(const QString &path, QString *error, std::chrono::milliseconds busyTimeout)
 {
     sqlite3 *db = nullptr;
     const int rc = sqlite3_open_v2(path.toUtf8().constData(), &db,
@@ -234,7 +240,7 @@ static sqlite3 *openConnection(const QString &path, QString *error)
         sqlite3_close(db);
         return nullptr;
     }
-    sqlite3_busy_timeout(db, 5000);
+    sqlite3_busy_timeout(db, int(busyTimeout.count()));
     exec(db, "PRAGMA foreign_keys=ON");
     return db;
 }
@@ -246,7 +252,7 @@ QString HistoryStore::defaultPath()
     return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u"/history.sqlite"_s;
 }
 
-std::unique_ptr<HistoryStore> HistoryStore::open(const QString &path, QString *error)
+std::unique_ptr<HistoryStore> HistoryStore::open(const QString &path, QString *error, HistoryStoreOptions options)
 {
     QString err;
     const QFileInfo info(path);
@@ -257,7 +263,8 @@ std::unique_ptr<HistoryStore> HistoryStore::open(const QString &path, QString *e
     std::unique_ptr<HistoryStore> store(new HistoryStore);
     auto &d = *store->d;
     d.path = info.absoluteFilePath();
-    d.readDb = openConnection(d.path, &err);
+    d.options = options;
+    d.readDb = openConnection(d.path, &err, options.busyTimeout);
     if (!d.readDb) {
         *error = err;
         return nullptr;
@@ -265,6 +272,22 @@ std::unique_ptr<HistoryStore> HistoryStore::open(const QString &path, QString *e
     if (!exec(d.readDb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", &err)) {
         *error = u"%1 is not a usable history database: %2"_s.arg(d.path, err);
         return nullptr;
+    }
+    // A damaged file is refused here, with SQLite's words, rather than failing later writes
+    // one by one. quick_check reads every page once (no index cross-checks).
+    {
+        Statement check(d.readDb, "PRAGMA quick_check(5)");
+        QStringList problems;
+        int rc = check.isValid() ? check.step() : sqlite3_errcode(d.readDb);
+        for (; rc == SQLITE_ROW; rc = check.step())
+            problems << check.text(0);
+        if (rc != SQLITE_DONE)
+            problems << QString::fromUtf8(sqlite3_errmsg(d.readDb));
+        if (problems != QStringList{u"ok"_s}) {
+            *error = u"%1 is damaged (SQLite: %2); move it away to start a new history"_s.arg(
+                d.path, problems.join(u"; "_s));
+            return nullptr;
+        }
     }
     // Migrate inside one transaction: a failed migration leaves the old schema intact. The
     // version is read again under the write lock: another process may have migrated first.
@@ -313,7 +336,7 @@ std::unique_ptr<HistoryStore> HistoryStore::open(const QString &path, QString *e
             r.bind(1, run).step();
         }
     }
-    d.writeDb = openConnection(d.path, &err);
+    d.writeDb = openConnection(d.path, &err, options.busyTimeout);
     if (!d.writeDb) {
         *error = err;
         return nullptr;
@@ -351,7 +374,16 @@ RunId HistoryStore::beginRun(const QString &name, const QString &command)
     std::lock_guard lock(d->readMutex);
     Statement s(d->readDb, "INSERT INTO runs (name, command, started_ms, state, pid) VALUES (?, ?, ?, 'running', ?)");
     s.bind(1, name).bind(2, command).bind(3, QDateTime::currentMSecsSinceEpoch()).bind(4, qint64(::getpid()));
-    if (s.step() != SQLITE_DONE) {
+    int rc = s.step();
+    // Locked by another connection past the busy timeout: try again for a bounded time.
+    QElapsedTimer waited;
+    waited.start();
+    while ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && waited.elapsed() < d->options.giveUpAfter.count()) {
+        sqlite3_reset(s.handle());
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        rc = s.step();
+    }
+    if (rc != SQLITE_DONE) {
         qCWarning(lcStore) << "cannot start a run:" << sqlite3_errmsg(d->readDb);
         return 0;
     }
@@ -386,7 +418,9 @@ QString HistoryStore::flush()
 {
     std::unique_lock lock(d->mutex);
     const auto target = d->queued;
+    ++d->flushing;
     d->drained.wait(lock, [&] { return d->written >= target; });
+    --d->flushing;
     return d->lastError;
 }
 
@@ -400,21 +434,54 @@ void HistoryStore::Private::writerLoop()
         std::deque<Item> batch;
         batch.swap(queue);
         lock.unlock();
-        writeBatch(batch);
+        // Another connection holds the lock beyond the busy timeout: keep the batch and try
+        // again (the transaction was rolled back, so nothing is written twice or half).
+        QElapsedTimer stoppingFor;
+        int retries = 0;
+        while (writeBatch(batch) == Outcome::Busy) {
+            lock.lock();
+            const bool closing = stopping || flushing > 0;
+            lock.unlock();
+            if (closing && !stoppingFor.isValid())
+                stoppingFor.start();
+            if (stoppingFor.isValid() && stoppingFor.elapsed() >= options.giveUpAfter.count()) {
+                setError(u"history write failed: %1 stayed locked by another connection; %2 batches not written"_s
+                             .arg(path)
+                             .arg(batch.size()));
+                break;
+            }
+            if (retries++ % 100 == 0) // about every 5 s + busy timeouts, not every attempt
+                qCInfo(lcStore) << "history database locked; retrying" << batch.size() << "batches";
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
         lock.lock();
         written += batch.size();
         drained.notify_all();
     }
 }
 
-void HistoryStore::Private::writeBatch(std::deque<Item> &items)
+void HistoryStore::Private::setError(const QString &err)
+{
+    qCWarning(lcStore).noquote() << err;
+    std::lock_guard lock(mutex);
+    if (lastError.isEmpty()) // the first error says what went wrong; later ones follow from it
+        lastError = err;
+}
+
+HistoryStore::Private::Outcome HistoryStore::Private::writeBatch(std::deque<Item> &items)
 {
     QString err;
+    const auto busy = [this] {
+        const int code = sqlite3_errcode(writeDb);
+        return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+    };
     if (!exec(writeDb, "BEGIN IMMEDIATE", &err)) {
-        std::lock_guard lock(mutex);
-        lastError = err;
-        return;
+        if (busy())
+            return Outcome::Busy;
+        setError(u"history write failed: "_s + err);
+        return Outcome::Written;
     }
+    bool locked = false;
     Statement job(writeDb,
                   "INSERT INTO jobs (run_id, id, parent, linked_from, method, path, route, params, body, kind, "
                   "executor, state, cancel_reason, cancelled_by, created_ms, started_ms, finished_ms, queued_ms, "
@@ -434,7 +501,10 @@ void HistoryStore::Private::writeBatch(std::deque<Item> &items)
     for (const auto &item : items) {
         if (!item.endState.isEmpty()) {
             end.bind(1, item.endState).bind(2, QDateTime::currentMSecsSinceEpoch()).bind(3, item.run);
-            end.step();
+            if (end.step() != SQLITE_DONE) {
+                err = QString::fromUtf8(sqlite3_errmsg(writeDb));
+                locked = locked || busy();
+            }
             end.reset();
             continue;
         }
@@ -454,8 +524,10 @@ void HistoryStore::Private::writeBatch(std::deque<Item> &items)
             job.bind(23, warnings.isEmpty() ? QString() : jsonText(warnings));
             job.bind(24, j.state == JobState::Succeeded ? jsonText(j.result) : QString());
             job.bind(25, j.error.isNull() ? QString() : jsonText(j.error.toJson()));
-            if (job.step() != SQLITE_DONE)
+            if (job.step() != SQLITE_DONE) {
                 err = QString::fromUtf8(sqlite3_errmsg(writeDb));
+                locked = locked || busy();
+            }
             job.reset();
         }
         for (const auto &s : item.changes.spans) {
@@ -467,24 +539,34 @@ void HistoryStore::Private::writeBatch(std::deque<Item> &items)
             span.bind(6, s.name).bind(7, s.startNs).bind(8, s.endNs).bind(9, nameOf(s.status));
             span.bind(10, s.statusMessage.isEmpty() ? QString() : s.statusMessage).bind(11, s.thread);
             span.bind(12, jsonText(s.attributes)).bind(13, events.isEmpty() ? QString() : jsonText(events));
-            if (span.step() != SQLITE_DONE)
+            if (span.step() != SQLITE_DONE) {
                 err = QString::fromUtf8(sqlite3_errmsg(writeDb));
+                locked = locked || busy();
+            }
             span.reset();
         }
         for (const auto &l : item.changes.logs) {
             log.bind(1, item.run).bind(2, qint64(l.job)).bind(3, l.timeMs).bind(4, nameOf(l.level)).bind(5, l.message);
-            if (log.step() != SQLITE_DONE)
+            if (log.step() != SQLITE_DONE) {
                 err = QString::fromUtf8(sqlite3_errmsg(writeDb));
+                locked = locked || busy();
+            }
             log.reset();
         }
     }
-    if (!exec(writeDb, "COMMIT", &err))
+    if (locked) {
         exec(writeDb, "ROLLBACK");
-    if (!err.isEmpty()) {
-        qCWarning(lcStore) << "history write failed:" << err;
-        std::lock_guard lock(mutex);
-        lastError = err;
+        return Outcome::Busy;
     }
+    if (!exec(writeDb, "COMMIT", &err)) {
+        locked = busy();
+        exec(writeDb, "ROLLBACK");
+        if (locked)
+            return Outcome::Busy;
+    }
+    if (!err.isEmpty())
+        setError(u"history write failed: "_s + err);
+    return Outcome::Written;
 }
 
 int HistoryStore::applyRetention(int keepRuns, int keepDays)

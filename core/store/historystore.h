@@ -7,6 +7,7 @@
 #include <QList>
 #include <QString>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 
@@ -33,6 +34,16 @@ struct RunInfo
     QJsonObject toJson() const;
 };
 
+/// How a HistoryStore uses its file.
+struct HistoryStoreOptions
+{
+    /// How long one statement waits for a lock held by another connection. The writer then
+    /// retries the whole batch (nothing queued is dropped) until the lock is released, or,
+    /// once the store is closing, for at most giveUpAfter.
+    std::chrono::milliseconds busyTimeout{5000};
+    std::chrono::milliseconds giveUpAfter{30000};
+};
+
 /// The local job history: SQLite in WAL mode, written by one writer thread in batched
 /// transactions with prepared statements; tables runs, jobs, spans and logs.
 /// Writing methods may be called from any thread and never block on disk; reading methods
@@ -42,8 +53,10 @@ class HistoryStore
 public:
     /// Opens (creating) the store at path, migrating its schema. Jobs and runs left running
     /// by a process that no longer exists become `interrupted`; finished ones are kept.
-    /// Returns null and sets error when the file cannot be opened or is not a history.
-    static std::unique_ptr<HistoryStore> open(const QString &path, QString *error);
+    /// Returns null and sets error when the file cannot be opened, is not a database or not
+    /// a history, or is damaged (a quick integrity check runs at open).
+    static std::unique_ptr<HistoryStore> open(const QString &path, QString *error,
+                                              HistoryStoreOptions options = {});
     /// The default file: QStandardPaths::AppDataLocation/history.sqlite.
     static QString defaultPath();
 
@@ -61,7 +74,8 @@ public:
     void record(RunId run, const ChangeSet &changes);
     /// Queues the end of the run with its final state ("finished" or "interrupted").
     void endRun(RunId run, const QString &state = QStringLiteral("finished"));
-    /// Blocks until everything queued so far is written. Returns the last write error, if any.
+    /// Blocks until everything queued so far is written (or given up). Returns the first
+    /// write error since open, if any ("history write failed: database or disk is full").
     QString flush();
 
     /// Removes the runs beyond the newest keepRuns (0: no limit) and those that started more

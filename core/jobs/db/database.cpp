@@ -34,6 +34,7 @@ Error sqliteJobError(const SqliteError &error)
     case SQLITE_NOMEM:
     case SQLITE_FULL:
     case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: // a damaged or foreign file: not something the caller's SQL can fix
     case SQLITE_INTERNAL:
     case SQLITE_PROTOCOL:
         return Error(500, u"sqlite_error"_s, error.message(), detail);

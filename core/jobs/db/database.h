@@ -41,7 +41,8 @@ struct DatabaseOptions
 
 /// Maps an SQLite failure to a job error: SQLITE_CONSTRAINT 409 "constraint_violation",
 /// SQLITE_BUSY/LOCKED 503 "database_busy", SQLITE_READONLY 403 "read_only", a parameter
-/// mismatch (SQLITE_RANGE) 422 "invalid_params", I/O, full, corrupt and internal errors 500
+/// mismatch (SQLITE_RANGE) 422 "invalid_params", I/O, full, corrupt, not-a-database and
+/// internal errors 500
 /// "sqlite_error", everything else (syntax, no such table, ...) 400 "sqlite_error". The
 /// detail is {code, extended_code, message} with SQLite's own message.
 Error sqliteJobError(const SqliteError &error);

@@ -32,7 +32,7 @@ void CurlMulti::setMaxHostConnections(long n)
     curl_multi_setopt(m_multi, CURLMOPT_MAX_HOST_CONNECTIONS, n);
 }
 
-void CurlMulti::add(CURL *easy, std::function<void(CURLcode)> done)
+void CurlMulti::add(CURL *easy, std::function<void(CURLcode, curl_socket_t)> done)
 {
     m_active[easy] = std::move(done);
     curl_multi_add_handle(m_multi, easy);
@@ -59,8 +59,12 @@ void CurlMulti::action(curl_socket_t s, int events)
             continue;
         auto done = std::move(it->second);
         m_active.erase(it);
+        // Only while the handle is in the multi can curl tell which (cached) connection it used.
+        curl_socket_t kept = CURL_SOCKET_BAD;
+        if (result == CURLE_OK && curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &kept) != CURLE_OK)
+            kept = CURL_SOCKET_BAD;
         curl_multi_remove_handle(m_multi, easy);
-        done(result);
+        done(result, kept);
     }
 }
 

@@ -24,8 +24,9 @@ public:
     explicit CurlMulti(long maxHostConnections, QObject *parent = nullptr);
     ~CurlMulti() override;
 
-    /// Starts easy; done(result) is called once when it finishes (not after remove()).
-    void add(CURL *easy, std::function<void(CURLcode)> done);
+    /// Starts easy; done(result, socket) is called once when it finishes (not after remove()).
+    /// socket is the connection curl keeps alive for reuse, or CURL_SOCKET_BAD.
+    void add(CURL *easy, std::function<void(CURLcode, curl_socket_t)> done);
     /// Stops easy at once (the connection of an unfinished transfer is closed).
     void remove(CURL *easy);
     void setMaxHostConnections(long n);
@@ -45,7 +46,7 @@ private:
     CURLM *m_multi = nullptr;
     QTimer m_timer;
     std::map<curl_socket_t, Watch> m_sockets;
-    std::map<CURL *, std::function<void(CURLcode)>> m_active;
+    std::map<CURL *, std::function<void(CURLcode, curl_socket_t)>> m_active;
 };
 
 } // namespace coroute::detail

@@ -30,6 +30,10 @@
 
 #include <curl/curl.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -63,6 +67,27 @@ namespace {
 
 constexpr qint64 pauseAbove = 1 << 20; // download bytes waiting for the disk before curl pauses
 
+// Plain-HTTP connections curl keeps alive after a complete answer, by (remote, local) port. A peer may
+// send more than its Content-Length promised *after* curl has its answer; curl 7.88 would
+// read those bytes as the next response on that connection (they become the answer to the
+// next request). Before a request goes out on a reused connection, onPrereq() peeks at it:
+// unsolicited bytes mean the connection is refused and the request goes on a fresh one.
+using IdleConnections = std::map<std::pair<int, int>, curl_socket_t>;
+
+int portOf(curl_socket_t fd, bool peer)
+{
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    auto *a = reinterpret_cast<sockaddr *>(&addr);
+    if ((peer ? ::getpeername(fd, a, &len) : ::getsockname(fd, a, &len)) != 0)
+        return -1;
+    if (addr.ss_family == AF_INET)
+        return ntohs(reinterpret_cast<sockaddr_in *>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<sockaddr_in6 *>(&addr)->sin6_port);
+    return -1;
+}
+
 // One attempt's transfer. Curl's callbacks and the completion run on the loop thread; the
 // coroutine is resumed through a posted call, never from inside curl.
 struct Transfer
@@ -73,6 +98,11 @@ struct Transfer
     QByteArray requestBody;
     QByteArray method;
     qint64 maxBytes = 0;
+    qint64 maxHeaderBytes = 0;
+    qint64 headerBytes = 0; // of the current response
+    bool headersTooLarge = false;
+    bool staleConnection = false; // refused a reused connection holding unsolicited bytes
+    IdleConnections *idle = nullptr;
     bool streaming = false; // a download: 2xx bodies go to pending, for the file
 
     int status = 0;
@@ -113,6 +143,13 @@ struct Transfer
         auto *t = static_cast<Transfer *>(userp);
         const size_t len = size * n;
         const QByteArray line = QByteArray(data, qsizetype(len)).trimmed();
+        if (line.startsWith("HTTP/"))
+            t->headerBytes = 0;
+        t->headerBytes += qint64(len);
+        if (t->headerBytes > t->maxHeaderBytes) {
+            t->headersTooLarge = true;
+            return 0; // aborts the transfer: the headers never end (or are absurdly large)
+        }
         if (line.startsWith("HTTP/")) { // a new response: after a redirect or a 100 Continue
             t->headers.clear();
             t->contentLength = -1;
@@ -131,6 +168,37 @@ struct Transfer
             t->headers.append({name, value});
         }
         return len;
+    }
+
+    static int onPrereq(void *clientp, char *, char *, int remotePort, int port)
+    {
+        auto *t = static_cast<Transfer *>(clientp);
+        const auto it = t->idle->find({remotePort, port});
+        if (it == t->idle->end())
+            return CURL_PREREQFUNC_OK; // a new connection, or not one we saw finish cleanly
+        const curl_socket_t fd = it->second;
+        t->idle->erase(it);
+        if (portOf(fd, false) != port || portOf(fd, true) != remotePort)
+            return CURL_PREREQFUNC_OK; // that socket is gone; the port belongs to a new one
+        char byte = 0;
+        if (::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+            t->staleConnection = true;
+            return CURL_PREREQFUNC_ABORT; // nothing was sent yet: safe to send again
+        }
+        return CURL_PREREQFUNC_OK;
+    }
+
+    // After a clean end: remember the connection curl keeps, to check it before reuse.
+    void rememberConnection(curl_socket_t fd)
+    {
+        if (result != CURLE_OK || !idle || fd == CURL_SOCKET_BAD)
+            return;
+        if (idle->size() > 4096)
+            idle->clear(); // bounded; entries of closed sockets are otherwise only replaced
+        const int local = portOf(fd, false);
+        const int remote = portOf(fd, true);
+        if (local > 0 && remote > 0)
+            (*idle)[{remote, local}] = fd;
     }
 
     static size_t onBody(char *data, size_t size, size_t n, void *userp)
@@ -238,7 +306,7 @@ public:
     QCoro::Task<HttpResponse> run(HttpRequest request, std::shared_ptr<FileSink> sink, Progress progress,
                                   std::stop_token token);
     QCoro::Task<HttpResponse> attempt(const HttpRequest &request, std::shared_ptr<FileSink> sink,
-                                      const Progress &progress, std::stop_token token);
+                                      const Progress &progress, std::stop_token token, bool fresh);
     Error transferError(const HttpRequest &request, const Transfer &t) const;
 
     HttpClientOptions options;
@@ -246,6 +314,7 @@ public:
     QThreadPool &pool;
     std::unique_ptr<detail::CurlMulti> multi;
     std::map<QString, std::unique_ptr<Semaphore>> hosts;
+    IdleConnections idle;
 };
 
 void HttpClient::Private::validate(const HttpRequest &r)
@@ -279,6 +348,9 @@ Error HttpClient::Private::transferError(const HttpRequest &request, const Trans
     if (t.tooLarge)
         return Error(413, u"response_too_large"_s,
                      u"%1: the response is larger than the limit of %2 bytes"_s.arg(where).arg(request.maxBytes));
+    if (t.headersTooLarge)
+        return Error(502, u"headers_too_large"_s,
+                     u"%1: the response headers exceed the limit of %2 bytes"_s.arg(where).arg(request.maxHeaderBytes));
     auto curlText = QString::fromUtf8(t.errorBuffer[0] ? t.errorBuffer : curl_easy_strerror(t.result));
     if (const auto pw = request.url.password(); !pw.isEmpty())
         curlText.replace(pw, u"***"_s);
@@ -289,8 +361,15 @@ Error HttpClient::Private::transferError(const HttpRequest &request, const Trans
     case CURLE_TOO_MANY_REDIRECTS:
         return Error(502, u"too_many_redirects"_s,
                      u"%1: more than %2 redirects"_s.arg(where).arg(request.maxRedirects));
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return Error(502, u"unsupported_scheme"_s, u"%1: redirected to a scheme other than http or https"_s.arg(where));
+    case CURLE_UNSUPPORTED_PROTOCOL: {
+        // Also what curl answers to a reply that is not HTTP at all (taken for HTTP/0.9).
+        if (t.status >= 300 && t.status < 400)
+            return Error(502, u"unsupported_scheme"_s,
+                         u"%1: redirected to a scheme other than http or https"_s.arg(where));
+        return Error(502, u"invalid_response"_s, u"%1: the answer is not valid HTTP (%2)"_s.arg(where, curlText));
+    }
+    case CURLE_WEIRD_SERVER_REPLY:
+        return Error(502, u"invalid_response"_s, u"%1: the answer is not valid HTTP (%2)"_s.arg(where, curlText));
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -306,13 +385,14 @@ Error HttpClient::Private::transferError(const HttpRequest &request, const Trans
 }
 
 QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &request, std::shared_ptr<FileSink> sink,
-                                                       const Progress &progress, std::stop_token token)
+                                                       const Progress &progress, std::stop_token token, bool fresh)
 {
     auto t = std::make_shared<Transfer>();
     t->urlBytes = request.url.toEncoded();
     t->requestBody = request.body;
     t->method = request.method.toUpper().toLatin1();
     t->maxBytes = request.maxBytes;
+    t->maxHeaderBytes = std::max<qint64>(request.maxHeaderBytes, 1024);
     t->streaming = bool(sink);
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, t->urlBytes.constData());
@@ -329,6 +409,15 @@ QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &reques
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Transfer::onBody);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    if (request.url.scheme().compare(u"http"_s, Qt::CaseInsensitive) == 0) {
+        // TLS connections are left out: records the TLS layer sends unasked (session tickets)
+        // would look like stray bytes, and curl reads them through the TLS layer anyway.
+        t->idle = &idle;
+        curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Transfer::onPrereq);
+        curl_easy_setopt(e, CURLOPT_PREREQDATA, t.get());
+    }
+    if (fresh)
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     if (t->method == "HEAD") {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (t->method != "GET" || !t->requestBody.isEmpty()) {
@@ -344,9 +433,10 @@ QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &reques
         t->headerList = curl_slist_append(t->headerList, QByteArray(k + ": " + v).constData());
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headerList);
 
-    multi->add(e, [t](CURLcode rc) {
+    multi->add(e, [t](CURLcode rc, curl_socket_t kept) {
         t->finished = true;
         t->result = rc;
+        t->rememberConnection(kept);
         t->wake();
     });
     // Leaving this frame early (cancelled, a failed disk write) stops the transfer at once.
@@ -406,6 +496,8 @@ QCoro::Task<HttpResponse> HttpClient::Private::attempt(const HttpRequest &reques
             throw Cancelled();
     }
     chunk.clear();
+    if (t->staleConnection)
+        co_return co_await attempt(request, sink, progress, token, true);
     if (t->result != CURLE_OK)
         throw transferError(request, *t);
 
@@ -454,7 +546,7 @@ QCoro::Task<HttpResponse> HttpClient::Private::run(HttpRequest request, std::sha
         {
             auto permit = co_await limit.acquire(token);
             try {
-                auto r = co_await attempt(request, sink, progress, token);
+                auto r = co_await attempt(request, sink, progress, token, false);
                 response = std::move(r);
             } catch (const Error &e) {
                 if (!retryableType(e.error().type))

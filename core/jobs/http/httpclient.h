@@ -31,10 +31,14 @@ struct HttpRequest
     QUrl url;
     HttpHeaders headers;
     QByteArray body;
-    /// Limit for one attempt, connecting included; exceeded: Error(504, "timeout").
+    /// Limit for one attempt, connecting included: a total deadline, not an idle timeout (a
+    /// peer trickling bytes is still cut off); exceeded: Error(504, "timeout").
     std::chrono::milliseconds timeout{30000};
     /// Largest body accepted; larger: Error(413, "response_too_large").
     qint64 maxBytes = 16 * 1024 * 1024;
+    /// Largest header block (all header lines of one response); larger: Error(502,
+    /// "headers_too_large"). Bounds the memory an endless stream of headers can take.
+    qint64 maxHeaderBytes = 64 * 1024;
     /// Redirects followed; more: Error(502, "too_many_redirects"). 0 returns the 3xx as is.
     int maxRedirects = 5;
     /// Connect errors, dropped connections, 5xx and 429 are tried again under this policy.
@@ -71,7 +75,9 @@ struct HttpClientOptions
 /// keep-alive connection reuse, per-host concurrency limit, timeouts, retries with backoff,
 /// size limits. Use it from the thread it was created on; it must outlive its requests.
 /// Errors are coroute::Error: 400 invalid_url / unsupported_scheme, 413 response_too_large,
-/// 502 connect_error / connection_closed / too_many_redirects / network_error, 504 timeout.
+/// 502 connect_error / connection_closed / too_many_redirects / network_error /
+/// invalid_response (not HTTP, a malformed status line) / headers_too_large, 504 timeout.
+/// A body shorter than its Content-Length is connection_closed, never a truncated success.
 /// Credentials in URLs never appear in errors or logs.
 class HttpClient
 {

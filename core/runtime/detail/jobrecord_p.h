@@ -24,6 +24,7 @@ struct JobRecord
     AsyncEvent done;                 ///< set once the job reached a terminal state
     Clock::TimerId timeoutTimer = 0;
     bool dirty = false;
+    bool abandoned = false;          ///< shutdown() gave up waiting; the record is final
     qint64 createdNs = 0;            ///< start of the root span
     Context *context = nullptr;      ///< while the handler's context exists
     quint64 rootSpanId = 0;          ///< set when the job finished
