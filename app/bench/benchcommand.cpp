@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/exitcode.h"
+#include "cli/commandline.h"
 #include "cli/output.h"
 
 #include <QAbstractEventDispatcher>
@@ -113,14 +114,8 @@ int benchCommand(const QStringList &args)
                       u"routed|bare"_s});
     parser.addOption({u"n"_s, u"Override the workload's job count (for smoke tests)."_s, u"N"_s});
     parser.addOption({u"no-store"_s, u"Do not record the jobs in the history store."_s});
-    if (!parser.parse(args)) {
-        printError(parser.errorText());
-        return Usage;
-    }
-    if (parser.isSet(u"help"_s)) {
-        printLine(parser.helpText());
-        return Success;
-    }
+    if (const auto exit = parseCommandLine(parser, args))
+        return *exit;
     const auto pos = parser.positionalArguments();
     if (pos.size() != 1) {
         printError(u"bench needs one WORKLOAD: "_s + workloadNames());

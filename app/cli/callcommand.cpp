@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "cli/exitcode.h"
+#include "cli/commandline.h"
 #include "cli/output.h"
 #include "cli/runtimeoptions.h"
 #include "cli/signalwatcher.h"
@@ -79,14 +80,8 @@ int callCommand(const QStringList &args)
     parser.addOption({{u"t"_s, u"timeout"_s}, u"Fail the job as timed_out after this many ms."_s, u"ms"_s});
     parser.addOption({u"pretty"_s, u"Indent the JSON output."_s});
     parser.addOption({u"trace"_s, u"Write a Chrome trace (Perfetto) of the call to this file."_s, u"file"_s});
-    if (!parser.parse(args)) {
-        printError(parser.errorText());
-        return Usage;
-    }
-    if (parser.isSet(u"help"_s)) {
-        printLine(parser.helpText());
-        return Success;
-    }
+    if (const auto exit = parseCommandLine(parser, args))
+        return *exit;
     const auto pos = parser.positionalArguments();
     if (pos.size() != 2) {
         printError(u"call needs METHOD and PATH, e.g. coroute call GET /sys/health"_s);

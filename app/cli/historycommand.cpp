@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "cli/exitcode.h"
+#include "cli/commandline.h"
 #include "cli/output.h"
 #include "cli/runtimeoptions.h"
 
@@ -57,14 +58,8 @@ int historyCommand(const QStringList &args)
     parser.addOption({u"limit"_s, u"How many runs to list (default 20)."_s, u"n"_s, u"20"_s});
     parser.addOption({u"keep-runs"_s, u"prune: keep the newest N runs."_s, u"n"_s});
     parser.addOption({u"keep-days"_s, u"prune: keep runs newer than D days."_s, u"days"_s});
-    if (!parser.parse(args)) {
-        printError(parser.errorText());
-        return Usage;
-    }
-    if (parser.isSet(u"help"_s)) {
-        printLine(parser.helpText());
-        return Success;
-    }
+    if (const auto exit = parseCommandLine(parser, args))
+        return *exit;
     const auto pos = parser.positionalArguments();
     const QString what = pos.value(0);
     const bool json = parser.isSet(u"json"_s);

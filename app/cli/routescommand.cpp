@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "cli/exitcode.h"
+#include "cli/commandline.h"
 #include "cli/output.h"
 #include "cli/runtimeoptions.h"
 
@@ -21,14 +22,8 @@ int routesCommand(const QStringList &args)
     addRuntimeOptions(parser);
     parser.addOption({u"json"_s, u"Print the routes and their metadata as JSON."_s});
     parser.addOption({u"openapi"_s, u"Print an OpenAPI 3.1 document."_s});
-    if (!parser.parse(args)) {
-        printError(parser.errorText());
-        return Usage;
-    }
-    if (parser.isSet(u"help"_s)) {
-        printLine(parser.helpText());
-        return Success;
-    }
+    if (const auto exit = parseCommandLine(parser, args))
+        return *exit;
     if (!parser.positionalArguments().isEmpty()) {
         printError(u"routes takes no arguments, got: "_s + parser.positionalArguments().join(u' '));
         return Usage;

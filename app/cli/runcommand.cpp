@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "cli/exitcode.h"
+#include "cli/commandline.h"
 #include "cli/output.h"
 #include "cli/runprogress.h"
 #include "cli/runtimeoptions.h"
@@ -52,14 +53,8 @@ int runCommand(const QStringList &args)
     parser.addOption({u"jsonl"_s, u"Print events as JSON lines: started, finished, and a summary."_s});
     parser.addOption({u"trace"_s, u"Write a Chrome trace (Perfetto) of the run to this file."_s, u"file"_s});
     parser.addOption({u"pretty"_s, u"Indent the JSON summary."_s});
-    if (!parser.parse(args)) {
-        printError(parser.errorText());
-        return Usage;
-    }
-    if (parser.isSet(u"help"_s)) {
-        printLine(parser.helpText());
-        return Success;
-    }
+    if (const auto exit = parseCommandLine(parser, args))
+        return *exit;
     const auto pos = parser.positionalArguments();
     if (pos.size() != 1) {
         printError(u"run needs one plan file, e.g. coroute run plan.json"_s);

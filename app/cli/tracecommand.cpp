@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "cli/exitcode.h"
+#include "cli/commandline.h"
 #include "cli/output.h"
 #include "cli/runtimeoptions.h"
 
@@ -27,14 +28,8 @@ int traceCommand(const QStringList &args)
     parser.addOption({u"run"_s, u"The run to export (default: the newest)."_s, u"id"_s});
     parser.addOption({u"format"_s, u"chrome or otlp (default chrome)."_s, u"format"_s, u"chrome"_s});
     parser.addOption({{u"o"_s, u"output"_s}, u"The file to write."_s, u"file"_s});
-    if (!parser.parse(args)) {
-        printError(parser.errorText());
-        return Usage;
-    }
-    if (parser.isSet(u"help"_s)) {
-        printLine(parser.helpText());
-        return Success;
-    }
+    if (const auto exit = parseCommandLine(parser, args))
+        return *exit;
     if (parser.positionalArguments() != QStringList{u"export"_s}) {
         printError(u"usage: coroute trace export --run ID --format chrome|otlp -o FILE"_s);
         return Usage;

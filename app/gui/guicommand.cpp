@@ -1,6 +1,7 @@
 #include "gui/guicommand.h"
 
 #include "cli/exitcode.h"
+#include "cli/commandline.h"
 #include "cli/output.h"
 #include "cli/runtimeoptions.h"
 
@@ -78,14 +79,8 @@ int guiCommand(const QStringList &args)
     parser.addOption({u"screenshot"_s, u"Save a PNG of the main window after --after ms, then exit 0."_s, u"file.png"_s});
     parser.addOption({u"after"_s, u"Milliseconds before the screenshot (default 1500)."_s, u"ms"_s, u"1500"_s});
     parser.addOption({u"demo"_s, u"Submit a few demo jobs on start."_s});
-    if (!parser.parse(args)) {
-        printError(parser.errorText());
-        return Usage;
-    }
-    if (parser.isSet(u"help"_s)) {
-        printLine(parser.helpText());
-        return Success;
-    }
+    if (const auto exit = parseCommandLine(parser, args))
+        return *exit;
     if (!parser.positionalArguments().isEmpty()) {
         printError(u"gui takes no positional arguments, got: "_s + parser.positionalArguments().join(u' '));
         return Usage;

@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "cli/exitcode.h"
+#include "cli/commandline.h"
 #include "cli/output.h"
 #include "cli/runtimeoptions.h"
 #include "cli/signalwatcher.h"
@@ -38,14 +39,8 @@ int serveCommand(const QStringList &args)
     parser.addOption({u"allow-remote"_s, u"Allow a non-loopback --listen address (the API runs any route)."_s});
     parser.addOption({u"max-body"_s, u"Largest request body accepted, in bytes (default 1048576)."_s,
                       u"bytes"_s, u"1048576"_s});
-    if (!parser.parse(args)) {
-        printError(parser.errorText());
-        return Usage;
-    }
-    if (parser.isSet(u"help"_s)) {
-        printLine(parser.helpText());
-        return Success;
-    }
+    if (const auto exit = parseCommandLine(parser, args))
+        return *exit;
     if (!parser.positionalArguments().isEmpty()) {
         printError(u"serve takes no arguments, got: "_s + parser.positionalArguments().join(u' '));
         return Usage;
