@@ -56,6 +56,9 @@ public:
         JobExecution(Private *d, detail::JobRecord *rec) : m_d(d), m_rec(rec) {}
         void setWaitingOn(const QString &what) override;
         void ranFor(std::chrono::nanoseconds exclusive) override;
+        /// The runtime is going away: nothing more is recorded (a stretch still measuring
+        /// may outlive it when a waiter resumed inline by the job destroys the runtime).
+        void detach() { m_d = nullptr; }
 
     private:
         Private *m_d;
@@ -97,7 +100,7 @@ public:
 
 void Runtime::Private::JobExecution::setWaitingOn(const QString &what)
 {
-    if (m_rec->info.waitingOn == what)
+    if (!m_d || m_rec->info.waitingOn == what)
         return;
     m_rec->info.waitingOn = what;
     m_d->registry.markDirty(*m_rec);
@@ -105,7 +108,7 @@ void Runtime::Private::JobExecution::setWaitingOn(const QString &what)
 
 void Runtime::Private::JobExecution::ranFor(std::chrono::nanoseconds exclusive)
 {
-    if (exclusive < m_d->blockingThreshold)
+    if (!m_d || exclusive < m_d->blockingThreshold)
         return;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(exclusive).count();
     const QString warning = u"blocked the event loop for %1 ms in %2 (threshold %3 ms)"_s.arg(ms).arg(
@@ -152,6 +155,10 @@ Runtime::~Runtime()
             qCCritical(lcRuntime) << d->registry.activeCount() << "jobs ignored cancellation for 10 s";
     }
     d->pool.waitForDone();
+    for (const auto &rec : std::as_const(d->registry.m_records)) {
+        if (rec->execution)
+            static_cast<Private::JobExecution *>(rec->execution.get())->detach();
+    }
 }
 
 Router &Runtime::router() { return d->router; }
