@@ -347,8 +347,12 @@ void Runtime::Private::startTimeout(detail::JobRecord &rec, std::chrono::millise
 QCoro::Task<QJsonValue> Runtime::Private::invoke(const Route &route, Context &ctx, const SubmitOptions &options)
 {
     switch (route.handler.kind) {
-    case HandlerKind::Async:
-        co_return co_await route.handler.async(ctx);
+    case HandlerKind::Async: {
+        auto outcome = co_await route.handler.async(ctx);
+        if (outcome.error)
+            std::rethrow_exception(outcome.error); // the retry policy looks at it
+        co_return QJsonValue(outcome.value);
+    }
     case HandlerKind::Sync:
         co_return co_await runInPool(pool, [&route, &ctx] { return route.handler.sync(ctx); }, ctx.token());
     case HandlerKind::Streaming: {
@@ -430,7 +434,16 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
             // Fast path: no retry loop, no invoke frame: two coroutine frames fewer per job,
             // and four exception rethrows fewer when the handler is cancelled or fails.
             ++rec->info.attempts;
-            result = co_await route.handler.async(ctx);
+            auto outcome = co_await route.handler.async(ctx);
+            if (outcome.error) {
+                // A cancel was requested: the job ends cancelled (or timed out) whatever the
+                // handler threw, so only other failures need rethrowing to be classified.
+                if (rec->info.cancelReason == CancelReason::None)
+                    std::rethrow_exception(outcome.error);
+                cancelled = true;
+            } else {
+                result = std::move(outcome.value);
+            }
         } else {
             result = co_await invokeWithRetry(route, ctx, options, *rec);
         }
