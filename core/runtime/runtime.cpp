@@ -504,21 +504,32 @@ void Runtime::Private::finish(detail::JobRecord &rec, Context &ctx, JobState sta
     rec.info.error = std::move(error);
     rec.info.waitingOn.clear();
 
-    // Route, method, executor and state come from a prototype built once per (route, state):
-    // copying it and setting three values costs about a third of seven fresh inserts (each
-    // converts its key, searches and grows the object). The stored strings guard against a
-    // new route reusing a freed route's address.
-    auto &proto = spanAttributes[{&ctx.route(), int(state)}];
+    // Route, method, executor, state, cancel reason and (for cancelled and timed-out jobs) the
+    // error come from a prototype built once per (route, state, reason): copying it and
+    // setting three or four values costs about a third of the fresh inserts (each converts
+    // its key, searches and grows the object). The stored strings guard against a new route
+    // reusing a freed route's address.
+    const auto reason = rec.info.cancelReason;
+    const bool fixedError = state == JobState::Cancelled || state == JobState::TimedOut;
+    auto &proto = spanAttributes[{&ctx.route(), int(state) * 16 + int(reason)}];
     if (proto.attributes.isEmpty() || proto.route != rec.info.route || proto.method != rec.info.method
         || proto.executor != rec.info.executor) {
-        proto = {rec.info.route, rec.info.method, rec.info.executor,
-                 QJsonObject{{u"coroute.job_id"_s, 0},
-                             {u"coroute.route"_s, rec.info.route},
-                             {u"coroute.method"_s, rec.info.method},
-                             {u"coroute.path"_s, QString()},
-                             {u"coroute.state"_s, nameOf(state)},
-                             {u"coroute.executor"_s, nameOf(rec.info.executor)},
-                             {u"coroute.attempts"_s, 0}}};
+        QJsonObject attributes{{u"coroute.job_id"_s, 0},
+                               {u"coroute.route"_s, rec.info.route},
+                               {u"coroute.method"_s, rec.info.method},
+                               {u"coroute.path"_s, QString()},
+                               {u"coroute.state"_s, nameOf(state)},
+                               {u"coroute.executor"_s, nameOf(rec.info.executor)},
+                               {u"coroute.attempts"_s, 0}};
+        if (reason != CancelReason::None) {
+            attributes.insert(u"cancel.reason"_s, nameOf(reason));
+            attributes.insert(u"cancel.requested_by"_s, QString());
+        }
+        if (fixedError && !rec.info.error.isNull()) { // always 499 cancelled / 504 timed_out
+            attributes.insert(u"error.type"_s, rec.info.error.type);
+            attributes.insert(u"error.status"_s, rec.info.error.status);
+        }
+        proto = {rec.info.route, rec.info.method, rec.info.executor, std::move(attributes)};
     }
     QJsonObject attrs = proto.attributes;
     attrs[u"coroute.job_id"_s] = qint64(rec.info.id);
@@ -526,11 +537,9 @@ void Runtime::Private::finish(detail::JobRecord &rec, Context &ctx, JobState sta
     attrs[u"coroute.attempts"_s] = rec.info.attempts;
     if (rec.info.queuedMs)
         attrs.insert(u"coroute.queued_ms"_s, rec.info.queuedMs);
-    if (rec.info.cancelReason != CancelReason::None) {
-        attrs.insert(u"cancel.reason"_s, nameOf(rec.info.cancelReason));
-        attrs.insert(u"cancel.requested_by"_s, rec.info.cancelledBy);
-    }
-    if (!rec.info.error.isNull()) {
+    if (reason != CancelReason::None)
+        attrs[u"cancel.requested_by"_s] = rec.info.cancelledBy;
+    if (!rec.info.error.isNull() && !fixedError) {
         attrs.insert(u"error.type"_s, rec.info.error.type);
         attrs.insert(u"error.status"_s, rec.info.error.status);
     }
