@@ -52,17 +52,20 @@ struct Timing
 
 // ---- runtime: a handler awaiting Database::run(fn) (the connection's own thread) ---------------
 
-// The 100 transactions through one prepared statement, with the runtime's SQLite wrapper.
+// The 100 transactions through one prepared statement, with the runtime's SQLite wrapper and
+// its typed binds (bind(QVariant) with a QString name measured 69 % / 49 % of raw, best of 5).
 qint64 insertRows(SqliteDb &db, qint64 n)
 {
     auto insert = db.prepare(QString::fromLatin1(insertSql));
+    char name[32];
     for (qint64 first = 1; first <= n; first += rowsPerTransaction) {
         SqliteTransaction transaction(db);
         const qint64 last = std::min(n, first + rowsPerTransaction - 1);
         for (qint64 i = first; i <= last; ++i) {
-            insert.bind(1, QVariant(i));
-            insert.bind(2, QVariant(u"name-"_s + QString::number(i)));
-            insert.bind(3, QVariant(double(i) * 0.5));
+            const int len = std::snprintf(name, sizeof name, "name-%lld", static_cast<long long>(i));
+            insert.bindInt64(1, i);
+            insert.bindText(2, QByteArrayView(name, len));
+            insert.bindDouble(3, double(i) * 0.5);
             insert.run();
             insert.reset();
         }
@@ -78,7 +81,7 @@ Scan selectRows(SqliteDb &db)
     Scan scan;
     while (select.step()) {
         scan.rows += select.columnInt64(0) > 0 ? 1 : 0;
-        scan.nameBytes += select.columnText(1).size();
+        scan.nameBytes += select.columnUtf8(1).size();
         scan.sum += select.columnDouble(2);
     }
     return scan;
@@ -163,7 +166,7 @@ Timing runRaw(const QString &file, qint64 n)
     int rc = SQLITE_OK;
     while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
         timing.scan.rows += sqlite3_column_int64(select, 0) > 0 ? 1 : 0;
-        timing.scan.nameBytes += sqlite3_column_bytes(select, 1);
+        timing.scan.nameBytes += sqlite3_column_text(select, 1) ? sqlite3_column_bytes(select, 1) : 0;
         timing.scan.sum += sqlite3_column_double(select, 2);
     }
     sqlite3_finalize(select);
