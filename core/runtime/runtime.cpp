@@ -86,8 +86,17 @@ public:
         QString method;
         decltype(JobInfo::executor) executor{};
         QJsonObject attributes;
+        // Values of the job that built it: a job with the same ones skips their replacement.
+        QString path;
+        int attempts = 0;
+        QString cancelledBy;
     };
     QHash<std::pair<const Route *, int>, SpanAttributes> spanAttributes;
+    // The last cancel_requested event's attributes: cancels come in runs of the same reason
+    // and requester (cancelAll, a parent's children), which then share one object.
+    QJsonObject cancelEvent;
+    CancelReason cancelEventReason = CancelReason::None;
+    QString cancelEventBy;
 
     Semaphore &namedLimit(const QString &name)
     {
@@ -301,8 +310,14 @@ bool Runtime::cancel(JobId id, CancelReason reason, const QString &requestedBy)
         return false;
     rec->info.cancelReason = reason;
     rec->info.cancelledBy = requestedBy;
-    if (rec->context)
-        rec->context->addRootEvent(u"cancel_requested"_s, {{u"reason"_s, nameOf(reason)}, {u"requested_by"_s, requestedBy}});
+    if (rec->context) {
+        if (d->cancelEvent.isEmpty() || d->cancelEventReason != reason || d->cancelEventBy != requestedBy) {
+            d->cancelEvent = QJsonObject{{u"reason"_s, nameOf(reason)}, {u"requested_by"_s, requestedBy}};
+            d->cancelEventReason = reason;
+            d->cancelEventBy = requestedBy;
+        }
+        rec->context->addRootEvent(u"cancel_requested"_s, d->cancelEvent);
+    }
     if (rec->info.state == JobState::Running)
         d->registry.setState(*rec, JobState::Cancelling);
     else
@@ -529,15 +544,22 @@ void Runtime::Private::finish(detail::JobRecord &rec, Context &ctx, JobState sta
             attributes.insert(u"error.type"_s, rec.info.error.type);
             attributes.insert(u"error.status"_s, rec.info.error.status);
         }
-        proto = {rec.info.route, rec.info.method, rec.info.executor, std::move(attributes)};
+        attributes[u"coroute.path"_s] = rec.info.path;
+        attributes[u"coroute.attempts"_s] = rec.info.attempts;
+        if (reason != CancelReason::None)
+            attributes[u"cancel.requested_by"_s] = rec.info.cancelledBy;
+        proto = {rec.info.route, rec.info.method, rec.info.executor, std::move(attributes),
+                 rec.info.path,  rec.info.attempts, rec.info.cancelledBy};
     }
     QJsonObject attrs = proto.attributes;
     attrs[u"coroute.job_id"_s] = qint64(rec.info.id);
-    attrs[u"coroute.path"_s] = rec.info.path;
-    attrs[u"coroute.attempts"_s] = rec.info.attempts;
+    if (rec.info.path != proto.path) // routes without parameters: always the same
+        attrs[u"coroute.path"_s] = rec.info.path;
+    if (rec.info.attempts != proto.attempts)
+        attrs[u"coroute.attempts"_s] = rec.info.attempts;
     if (rec.info.queuedMs)
         attrs.insert(u"coroute.queued_ms"_s, rec.info.queuedMs);
-    if (reason != CancelReason::None)
+    if (reason != CancelReason::None && rec.info.cancelledBy != proto.cancelledBy)
         attrs[u"cancel.requested_by"_s] = rec.info.cancelledBy;
     if (!rec.info.error.isNull() && !fixedError) {
         attrs.insert(u"error.type"_s, rec.info.error.type);
