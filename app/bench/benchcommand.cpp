@@ -9,9 +9,11 @@
 #include <QAbstractEventDispatcher>
 #include <QCommandLineParser>
 #include <QEventLoop>
+#include <QUrl>
 
 #include <cstdio>
 #include <functional>
+#include <utility>
 
 using namespace Qt::StringLiterals;
 
@@ -56,9 +58,9 @@ const QList<Workload> &workloads()
     static const QList<Workload> table{
         {u"w1"_s, u"W1"_s, {u"dispatch"_s, u"dispatch-bare"_s}, runDispatch, {}},
         {u"w2"_s, u"W2"_s, {u"timers"_s}, runTimers, {}},
-        {u"w3"_s, u"W3"_s, {u"http"_s}, {}, u"the HTTP client (core/jobs/http)"_s},
-        {u"w4"_s, u"W4"_s, {u"sqlite"_s}, {}, u"the SQLite API (core/jobs/db)"_s},
-        {u"w5"_s, u"W5"_s, {u"files"_s}, {}, u"the file and hash jobs (core/jobs/fs)"_s},
+        {u"w3"_s, u"W3"_s, {u"http"_s}, runHttp, {}},
+        {u"w4"_s, u"W4"_s, {u"sqlite"_s}, runSqlite, {}},
+        {u"w5"_s, u"W5"_s, {u"files"_s}, runFiles, {}},
         {u"w6"_s, u"W6"_s, {u"cancel"_s}, runCancel, {}},
         {u"gui-lag"_s, u"gui-lag"_s, {}, runGuiLag, {}},
     };
@@ -114,6 +116,12 @@ int benchCommand(const QStringList &args)
                       u"routed|bare"_s});
     parser.addOption({u"n"_s, u"Override the workload's job count (for smoke tests)."_s, u"N"_s});
     parser.addOption({u"no-store"_s, u"Do not record the jobs in the history store."_s});
+    parser.addOption({u"url"_s, u"W3: the URL to GET (default: an in-process loopback server)."_s, u"URL"_s});
+    parser.addOption({u"raw"_s, u"W4: the same work with raw libsqlite3 on the calling thread (the reference)."_s});
+    parser.addOption({u"db"_s, u"W4: the database file, recreated (default: a temporary file)."_s, u"FILE"_s});
+    parser.addOption({u"manifest"_s, u"W5: \"<sha256 hex>\\t<path>\" lines of the files to hash (default: "
+                                      "64 files of random bytes in a temporary folder)."_s, u"FILE"_s});
+    parser.addOption({u"file-mb"_s, u"W5: size of each generated file in MiB (default 4)."_s, u"MIB"_s});
     if (const auto exit = parseCommandLine(parser, args))
         return *exit;
     const auto pos = parser.positionalArguments();
@@ -143,6 +151,38 @@ int benchCommand(const QStringList &args)
         options.mode = parser.value(u"mode"_s);
         if (options.mode != u"routed"_s && options.mode != u"bare"_s) {
             printError(u"--mode takes routed or bare, got: "_s + options.mode);
+            return Usage;
+        }
+    }
+    // Options that belong to one workload only.
+    const std::pair<const char *, const char *> owners[] = {
+        {"url", "w3"}, {"raw", "w4"}, {"db", "w4"}, {"manifest", "w5"}, {"file-mb", "w5"}};
+    for (const auto &[option, owner] : owners) {
+        if (parser.isSet(QString::fromLatin1(option)) && workload->name != QLatin1String(owner)) {
+            printError(u"--%1 applies to %2 only"_s.arg(QLatin1String(option), QLatin1String(owner)));
+            return Usage;
+        }
+    }
+    options.url = parser.value(u"url"_s);
+    if (parser.isSet(u"url"_s)) {
+        const QUrl url(options.url, QUrl::StrictMode);
+        if (!url.isValid() || (url.scheme() != u"http"_s && url.scheme() != u"https"_s) || url.host().isEmpty()) {
+            printError(u"--url takes an http:// or https:// URL, got: "_s + options.url);
+            return Usage;
+        }
+    }
+    options.raw = parser.isSet(u"raw"_s);
+    options.dbPath = parser.value(u"db"_s);
+    options.manifest = parser.value(u"manifest"_s);
+    if (parser.isSet(u"manifest"_s) && parser.isSet(u"n"_s)) {
+        printError(u"--n does not apply with --manifest (the manifest lists the files)"_s);
+        return Usage;
+    }
+    if (parser.isSet(u"file-mb"_s)) {
+        bool ok = false;
+        options.fileMb = parser.value(u"file-mb"_s).toLongLong(&ok);
+        if (!ok || options.fileMb <= 0 || options.fileMb > 1024) {
+            printError(u"--file-mb takes a size from 1 to 1024, got: "_s + parser.value(u"file-mb"_s));
             return Usage;
         }
     }

@@ -15,6 +15,11 @@ struct BenchOptions
     QString mode;         ///< W1: "routed" or "bare"
     qint64 n = 0;         ///< job count; 0 for the workload's own N
     bool store = true;    ///< record jobs in the history store (--no-store turns it off)
+    QString url;          ///< W3: the URL to GET; empty for the in-process loopback server
+    bool raw = false;     ///< W4: raw libsqlite3 on the calling thread (the in-process reference)
+    QString dbPath;       ///< W4: the database file (recreated); empty for a temporary one
+    QString manifest;     ///< W5: "<sha256 hex>\t<path>" lines; empty to make the files
+    qint64 fileMb = 4;    ///< W5: size of each generated file in MiB
 };
 
 /// One run's figures, printed as one JSON line with keys in insertion order (QJsonObject

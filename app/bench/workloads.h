@@ -12,6 +12,12 @@ namespace coroute::bench {
 QCoro::Task<void> runDispatch(BenchOptions options, BenchReport &report);
 /// W2 timers: N jobs each sleeping 100 ms.
 QCoro::Task<void> runTimers(BenchOptions options, BenchReport &report);
+/// W3 http: N GETs through the runtime's HttpClient, 64 workers back to back.
+QCoro::Task<void> runHttp(BenchOptions options, BenchReport &report);
+/// W4 sqlite: N rows inserted in transactions of 1,000, then streamed back (or --raw libsqlite3).
+QCoro::Task<void> runSqlite(BenchOptions options, BenchReport &report);
+/// W5 files: N files hashed (SHA-256) concurrently through /fs/hash jobs.
+QCoro::Task<void> runFiles(BenchOptions options, BenchReport &report);
 /// W6 cancellation: N jobs sleeping 60 s, cancelled one call per job.
 QCoro::Task<void> runCancel(BenchOptions options, BenchReport &report);
 /// gui-lag: the inspector window open while W1-routed and W2 run through it (app/bench/guilag.cpp).

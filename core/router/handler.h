@@ -8,6 +8,7 @@
 #include <qcoro/qcoroasyncgenerator.h>
 #include <qcoro/qcorotask.h>
 
+#include <exception>
 #include <functional>
 #include <type_traits>
 
@@ -24,11 +25,19 @@ enum class HandlerKind {
 
 QString nameOf(HandlerKind kind);
 
+/// How an async handler ended: its value, or what it threw. Carried rather than rethrown, so
+/// a cancelled job pays one exception (its own) instead of one more per awaiting frame.
+struct HandlerOutcome
+{
+    QJsonValue value;
+    std::exception_ptr error; ///< set when the handler threw
+};
+
 /// A handler with its signature erased. Exactly one of the three functions is set.
 struct Handler
 {
     HandlerKind kind = HandlerKind::Async;
-    std::function<QCoro::Task<QJsonValue>(Context &)> async;
+    std::function<QCoro::Task<HandlerOutcome>(Context &)> async;
     std::function<QJsonValue(Context &)> sync;
     std::function<QCoro::AsyncGenerator<QJsonValue>(Context &)> streaming;
 };
@@ -77,13 +86,17 @@ Handler makeHandler(F &&f)
                           "An async coroute handler must return QCoro::Task<T> where T is void or "
                           "convertible to QJsonValue (QJsonObject, QJsonArray, QString, bool, number).");
             h.kind = HandlerKind::Async;
-            h.async = [fn](Context &ctx) -> QCoro::Task<QJsonValue> {
-                if constexpr (std::is_void_v<T>) {
-                    co_await (*fn)(ctx);
-                    co_return QJsonValue();
-                } else {
-                    auto value = co_await (*fn)(ctx);
-                    co_return toJsonResult(std::move(value));
+            h.async = [fn](Context &ctx) -> QCoro::Task<HandlerOutcome> {
+                try {
+                    if constexpr (std::is_void_v<T>) {
+                        co_await (*fn)(ctx);
+                        co_return HandlerOutcome{};
+                    } else {
+                        auto value = co_await (*fn)(ctx);
+                        co_return HandlerOutcome{toJsonResult(std::move(value)), {}};
+                    }
+                } catch (...) {
+                    co_return HandlerOutcome{{}, std::current_exception()};
                 }
             };
         } else if constexpr (IsGenerator<R>::value) {

@@ -98,6 +98,9 @@ public:
         JobExecution(Private *d, const std::shared_ptr<detail::JobRecord> &rec) : m_d(d), m_record(rec) {}
         void setWaitingOn(const QString &what) override;
         void ranFor(std::chrono::nanoseconds exclusive) override;
+        /// The runtime is going away: nothing more is recorded (a stretch still measuring
+        /// may outlive it when a waiter resumed inline by the job destroys the runtime).
+        void detach() { m_d = nullptr; }
 
     private:
         Private *m_d;
@@ -119,6 +122,24 @@ public:
     std::unordered_map<std::type_index, std::shared_ptr<void>> services;
     std::chrono::milliseconds blockingThreshold{50};
     std::chrono::milliseconds shutdownGrace{10000};
+    // What every root span of a route ending in a state shares (see finish()).
+    struct SpanAttributes
+    {
+        QString route;
+        QString method;
+        decltype(JobInfo::executor) executor{};
+        QJsonObject attributes;
+        // Values of the job that built it: a job with the same ones skips their replacement.
+        QString path;
+        int attempts = 0;
+        QString cancelledBy;
+    };
+    QHash<std::pair<const Route *, int>, SpanAttributes> spanAttributes;
+    // The last cancel_requested event's attributes: cancels come in runs of the same reason
+    // and requester (cancelAll, a parent's children), which then share one object.
+    QJsonObject cancelEvent;
+    CancelReason cancelEventReason = CancelReason::None;
+    QString cancelEventBy;
 
     Semaphore &namedLimit(const QString &name)
     {
@@ -141,6 +162,8 @@ public:
 
 void Runtime::Private::JobExecution::setWaitingOn(const QString &what)
 {
+    if (!m_d)
+        return;
     const auto rec = m_record.lock();
     auto *m_rec = rec.get();
     if (!m_rec || m_rec->info.waitingOn == what)
@@ -151,6 +174,8 @@ void Runtime::Private::JobExecution::setWaitingOn(const QString &what)
 
 void Runtime::Private::JobExecution::ranFor(std::chrono::nanoseconds exclusive)
 {
+    if (!m_d)
+        return;
     const auto rec = m_record.lock();
     auto *m_rec = rec.get();
     if (!m_rec || exclusive < m_d->blockingThreshold)
@@ -206,6 +231,10 @@ Runtime::~Runtime()
         }
     }
     d->pool.waitForDone();
+    for (const auto &rec : std::as_const(d->registry.m_records)) {
+        if (rec->execution)
+            static_cast<Private::JobExecution *>(rec->execution.get())->detach();
+    }
 }
 
 Router &Runtime::router() { return d->router; }
@@ -349,8 +378,14 @@ bool Runtime::cancel(JobId id, CancelReason reason, const QString &requestedBy)
         return false;
     rec->info.cancelReason = reason;
     rec->info.cancelledBy = requestedBy;
-    if (rec->context)
-        rec->context->addRootEvent(u"cancel_requested"_s, {{u"reason"_s, nameOf(reason)}, {u"requested_by"_s, requestedBy}});
+    if (rec->context) {
+        if (d->cancelEvent.isEmpty() || d->cancelEventReason != reason || d->cancelEventBy != requestedBy) {
+            d->cancelEvent = QJsonObject{{u"reason"_s, nameOf(reason)}, {u"requested_by"_s, requestedBy}};
+            d->cancelEventReason = reason;
+            d->cancelEventBy = requestedBy;
+        }
+        rec->context->addRootEvent(u"cancel_requested"_s, d->cancelEvent);
+    }
     if (rec->info.state == JobState::Running)
         d->registry.setState(*rec, JobState::Cancelling);
     else
@@ -444,8 +479,12 @@ void Runtime::Private::startTimeout(detail::JobRecord &rec, std::chrono::millise
 QCoro::Task<QJsonValue> Runtime::Private::invoke(const Route &route, Context &ctx, const SubmitOptions &options)
 {
     switch (route.handler.kind) {
-    case HandlerKind::Async:
-        co_return co_await route.handler.async(ctx);
+    case HandlerKind::Async: {
+        auto outcome = co_await route.handler.async(ctx);
+        if (outcome.error)
+            std::rethrow_exception(outcome.error); // the retry policy looks at it
+        co_return QJsonValue(outcome.value);
+    }
     case HandlerKind::Sync:
         co_return co_await runInPool(pool, [&route, &ctx] { return route.handler.sync(ctx); }, ctx.token());
     case HandlerKind::Streaming: {
@@ -528,7 +567,16 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
             // Fast path: no retry loop, no invoke frame: two coroutine frames fewer per job,
             // and four exception rethrows fewer when the handler is cancelled or fails.
             ++rec->info.attempts;
-            result = co_await route.handler.async(ctx);
+            auto outcome = co_await route.handler.async(ctx);
+            if (outcome.error) {
+                // A cancel was requested: the job ends cancelled (or timed out) whatever the
+                // handler threw, so only other failures need rethrowing to be classified.
+                if (rec->info.cancelReason == CancelReason::None)
+                    std::rethrow_exception(outcome.error);
+                cancelled = true;
+            } else {
+                result = std::move(outcome.value);
+            }
         } else {
             result = co_await invokeWithRetry(route, ctx, options, *rec);
         }
@@ -583,20 +631,49 @@ void Runtime::Private::finish(detail::JobRecord &rec, Context &ctx, JobState sta
     rec.info.error = std::move(error);
     rec.info.waitingOn.clear();
 
-    QJsonObject attrs{{u"coroute.job_id"_s, qint64(rec.info.id)},
-                      {u"coroute.route"_s, rec.info.route},
-                      {u"coroute.method"_s, rec.info.method},
-                      {u"coroute.path"_s, rec.info.path},
-                      {u"coroute.state"_s, nameOf(state)},
-                      {u"coroute.executor"_s, nameOf(rec.info.executor)},
-                      {u"coroute.attempts"_s, rec.info.attempts}};
+    // Route, method, executor, state, cancel reason and (for cancelled and timed-out jobs) the
+    // error come from a prototype built once per (route, state, reason): copying it and
+    // setting three or four values costs about a third of the fresh inserts (each converts
+    // its key, searches and grows the object). The stored strings guard against a new route
+    // reusing a freed route's address.
+    const auto reason = rec.info.cancelReason;
+    const bool fixedError = state == JobState::Cancelled || state == JobState::TimedOut;
+    auto &proto = spanAttributes[{&ctx.route(), int(state) * 16 + int(reason)}];
+    if (proto.attributes.isEmpty() || proto.route != rec.info.route || proto.method != rec.info.method
+        || proto.executor != rec.info.executor) {
+        QJsonObject attributes{{u"coroute.job_id"_s, 0},
+                               {u"coroute.route"_s, rec.info.route},
+                               {u"coroute.method"_s, rec.info.method},
+                               {u"coroute.path"_s, QString()},
+                               {u"coroute.state"_s, nameOf(state)},
+                               {u"coroute.executor"_s, nameOf(rec.info.executor)},
+                               {u"coroute.attempts"_s, 0}};
+        if (reason != CancelReason::None) {
+            attributes.insert(u"cancel.reason"_s, nameOf(reason));
+            attributes.insert(u"cancel.requested_by"_s, QString());
+        }
+        if (fixedError && !rec.info.error.isNull()) { // always 499 cancelled / 504 timed_out
+            attributes.insert(u"error.type"_s, rec.info.error.type);
+            attributes.insert(u"error.status"_s, rec.info.error.status);
+        }
+        attributes[u"coroute.path"_s] = rec.info.path;
+        attributes[u"coroute.attempts"_s] = rec.info.attempts;
+        if (reason != CancelReason::None)
+            attributes[u"cancel.requested_by"_s] = rec.info.cancelledBy;
+        proto = {rec.info.route, rec.info.method, rec.info.executor, std::move(attributes),
+                 rec.info.path,  rec.info.attempts, rec.info.cancelledBy};
+    }
+    QJsonObject attrs = proto.attributes;
+    attrs[u"coroute.job_id"_s] = qint64(rec.info.id);
+    if (rec.info.path != proto.path) // routes without parameters: always the same
+        attrs[u"coroute.path"_s] = rec.info.path;
+    if (rec.info.attempts != proto.attempts)
+        attrs[u"coroute.attempts"_s] = rec.info.attempts;
     if (rec.info.queuedMs)
         attrs.insert(u"coroute.queued_ms"_s, rec.info.queuedMs);
-    if (rec.info.cancelReason != CancelReason::None) {
-        attrs.insert(u"cancel.reason"_s, nameOf(rec.info.cancelReason));
-        attrs.insert(u"cancel.requested_by"_s, rec.info.cancelledBy);
-    }
-    if (!rec.info.error.isNull()) {
+    if (reason != CancelReason::None && rec.info.cancelledBy != proto.cancelledBy)
+        attrs[u"cancel.requested_by"_s] = rec.info.cancelledBy;
+    if (!rec.info.error.isNull() && !fixedError) {
         attrs.insert(u"error.type"_s, rec.info.error.type);
         attrs.insert(u"error.status"_s, rec.info.error.status);
     }

@@ -195,6 +195,23 @@ void SqliteStatement::bind(int index, const QVariant &value)
     }
 }
 
+void SqliteStatement::bindInt64(int index, qint64 value)
+{
+    check(sqlite3_bind_int64(m_stmt, index, value));
+}
+
+void SqliteStatement::bindDouble(int index, double value)
+{
+    check(sqlite3_bind_double(m_stmt, index, value));
+}
+
+void SqliteStatement::bindText(int index, QByteArrayView utf8)
+{
+    // A null view is empty text, not NULL (SQLite binds NULL for a null pointer).
+    const char *data = utf8.data() ? utf8.data() : "";
+    check(sqlite3_bind_text64(m_stmt, index, data, sqlite3_uint64(utf8.size()), SQLITE_TRANSIENT, SQLITE_UTF8));
+}
+
 void SqliteStatement::bind(const QString &name, const QJsonValue &value)
 {
     const int i = parameterIndex(name);
@@ -353,6 +370,12 @@ QString SqliteStatement::columnText(int column) const
 {
     const auto *text = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, column));
     return QString::fromUtf8(text, sqlite3_column_bytes(m_stmt, column));
+}
+
+QByteArrayView SqliteStatement::columnUtf8(int column) const
+{
+    const auto *text = reinterpret_cast<const char *>(sqlite3_column_text(m_stmt, column));
+    return QByteArrayView(text, sqlite3_column_bytes(m_stmt, column));
 }
 
 QByteArray SqliteStatement::columnBlob(int column) const

@@ -3,6 +3,7 @@
 // database's own thread, the history writer). sqlite3.h stays private to Coroute::Core.
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QString>
@@ -84,6 +85,11 @@ public:
     void bind(int index, const QJsonValue &value);
     /// Binds null, integers, doubles, text (QString), blobs (QByteArray); others as text.
     void bind(int index, const QVariant &value);
+    /// Typed binds for hot loops (no QVariant, no UTF-16 round trip); an index out of range
+    /// throws SqliteError(SQLITE_RANGE). bindText copies utf8 (SQLITE_TRANSIENT); a null view is ''.
+    void bindInt64(int index, qint64 value);
+    void bindDouble(int index, double value);
+    void bindText(int index, QByteArrayView utf8);
     /// Binds by name (see parameterIndex); throws SqliteError(SQLITE_RANGE) for an unknown name.
     void bind(const QString &name, const QJsonValue &value);
     void bind(const QString &name, const QVariant &value);
@@ -113,6 +119,9 @@ public:
     qint64 columnInt64(int column) const;
     double columnDouble(int column) const;
     QString columnText(int column) const;
+    /// The column as UTF-8 text without a copy: valid until the next step(), reset() or the
+    /// statement's end. For hot loops that only look at the bytes.
+    QByteArrayView columnUtf8(int column) const;
     QByteArray columnBlob(int column) const;
     /// The current row as {column name: column(i)}.
     QJsonObject row() const;

@@ -1,10 +1,13 @@
 // Smoke test of `coroute bench`: each implemented workload runs with a small N and prints one
 // JSON line with its documented keys and a passing check. No timing assertions: figures are
 // for tests/bench/README.md, not for CI.
+#include <QCryptographicHash>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QTcpServer>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace Qt::StringLiterals;
@@ -55,6 +58,16 @@ private Q_SLOTS:
                                              << u"bare"_s << 500 << common;
         QTest::newRow("w2") << QStringList{u"w2"_s, u"--n"_s, u"200"_s} << u"W2"_s << u"sleep"_s << 200
                             << common + QStringList{u"start_s"_s};
+        QTest::newRow("w3 loopback") << QStringList{u"w3"_s, u"--n"_s, u"200"_s} << u"W3"_s << u"loopback"_s << 200
+                                     << common.mid(0, 1) + QStringList{u"rps"_s, u"p50_ms"_s, u"p99_ms"_s};
+        const QStringList sqlite{u"insert_s"_s, u"select_s"_s, u"insert_rows_s"_s, u"select_rows_s"_s,
+                                 u"rss_before_kb"_s, u"peak_rss_kb"_s};
+        QTest::newRow("w4 runtime") << QStringList{u"w4"_s, u"--n"_s, u"2000"_s} << u"W4"_s << u"runtime"_s << 2000
+                                    << sqlite;
+        QTest::newRow("w4 raw") << QStringList{u"sqlite"_s, u"--n"_s, u"2000"_s, u"--raw"_s} << u"W4"_s << u"raw"_s
+                                << 2000 << sqlite;
+        QTest::newRow("w5") << QStringList{u"w5"_s, u"--n"_s, u"4"_s, u"--file-mb"_s, u"1"_s} << u"W5"_s
+                            << u"sha256_temp"_s << 4 << common + QStringList{u"mb_s"_s, u"bytes"_s, u"pool_threads"_s};
         QTest::newRow("w6") << QStringList{u"w6"_s, u"--n"_s, u"200"_s, u"--no-store"_s} << u"W6"_s
                             << u"sleep_60s"_s << 200
                             << QStringList{u"cancel_ms"_s, u"start_ms"_s, u"rss_before_kb"_s, u"peak_rss_kb"_s};
@@ -103,6 +116,55 @@ private Q_SLOTS:
         QVERIFY(json.value(u"lag_samples"_s).toInt() > 0);
     }
 
+    // W5 with a manifest: the digests listed are checked; a wrong one fails the check.
+    void filesManifest()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        QByteArray manifest;
+        for (int i = 0; i < 3; ++i) {
+            const QByteArray data(100'000 + i, char('a' + i));
+            QFile f(dir.filePath(u"f%1.bin"_s.arg(i)));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(data);
+            manifest += QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex() + "\tf"
+                        + QByteArray::number(i) + ".bin\n";
+        }
+        const QString path = dir.filePath(u"manifest.txt"_s);
+        auto write = [&](const QByteArray &text) {
+            QFile f(path);
+            return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(text) == text.size();
+        };
+        QVERIFY(write(manifest));
+        auto run = coroute({u"bench"_s, u"w5"_s, u"--manifest"_s, path});
+        QVERIFY2(run.exitCode == 0, run.out + run.err);
+        auto json = QJsonDocument::fromJson(run.out.trimmed()).object();
+        QCOMPARE(json.value(u"variant"_s).toString(), u"sha256_manifest"_s);
+        QCOMPARE(json.value(u"n"_s).toInteger(), 3);
+        QCOMPARE(json.value(u"bytes"_s).toInteger(), 300'003);
+        QCOMPARE(json.value(u"check"_s).toString(), u"ok"_s);
+
+        manifest.replace(0, 1, manifest.startsWith('0') ? "1" : "0"); // the first digest is now wrong
+        QVERIFY(write(manifest));
+        run = coroute({u"bench"_s, u"w5"_s, u"--manifest"_s, path});
+        QCOMPARE(run.exitCode, 1);
+        json = QJsonDocument::fromJson(run.out.trimmed()).object();
+        QVERIFY2(json.value(u"check"_s).toString().startsWith(u"BAD"_s), run.out);
+    }
+
+    // W3 against a URL that does not answer 200 with 1,024 bytes fails its check.
+    void httpWrongBody()
+    {
+        QTcpServer server;
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        const QString url = u"http://127.0.0.1:%1/"_s.arg(server.serverPort());
+        server.close(); // nothing listens there any more: connecting fails
+        const auto run = coroute({u"bench"_s, u"w3"_s, u"--n"_s, u"10"_s, u"--url"_s, url});
+        QCOMPARE(run.exitCode, 1);
+        const auto json = QJsonDocument::fromJson(run.out.trimmed()).object();
+        QVERIFY2(json.value(u"check"_s).toString().startsWith(u"BAD"_s), run.out);
+    }
+
     void usageErrors_data()
     {
         QTest::addColumn<QStringList>("args");
@@ -112,9 +174,12 @@ private Q_SLOTS:
         QTest::newRow("bad mode") << QStringList{u"w1"_s, u"--mode"_s, u"fast"_s} << QByteArray("--mode takes");
         QTest::newRow("mode on w2") << QStringList{u"w2"_s, u"--mode"_s, u"bare"_s} << QByteArray("w1 only");
         QTest::newRow("bad n") << QStringList{u"w1"_s, u"--n"_s, u"-3"_s} << QByteArray("--n takes");
-        QTest::newRow("w3") << QStringList{u"w3"_s} << QByteArray("not implemented yet: needs");
-        QTest::newRow("w4") << QStringList{u"sqlite"_s} << QByteArray("not implemented yet: needs");
-        QTest::newRow("w5") << QStringList{u"w5"_s} << QByteArray("not implemented yet: needs");
+        QTest::newRow("url on w1") << QStringList{u"w1"_s, u"--url"_s, u"http://127.0.0.1/"_s} << QByteArray("w3 only");
+        QTest::newRow("bad url") << QStringList{u"w3"_s, u"--url"_s, u"ftp://x/"_s} << QByteArray("--url takes");
+        QTest::newRow("raw on w5") << QStringList{u"w5"_s, u"--raw"_s} << QByteArray("w4 only");
+        QTest::newRow("bad file-mb") << QStringList{u"w5"_s, u"--file-mb"_s, u"0"_s} << QByteArray("--file-mb takes");
+        QTest::newRow("manifest and n") << QStringList{u"w5"_s, u"--manifest"_s, u"m.txt"_s, u"--n"_s, u"3"_s}
+                                        << QByteArray("--n does not apply");
     }
 
     void usageErrors()

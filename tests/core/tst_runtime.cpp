@@ -606,6 +606,31 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(rt.jobs().logs(id).size(), 1, 10000);
         QCOMPARE(rt.jobs().logs(id).first().message, u"from the pool"_s);
     }
+
+    // A waiter that the job's end resumes inline may destroy the runtime within the job's last
+    // stretch (as `coroute bench w4` does); measuring that stretch must not reach the
+    // destroyed runtime (it crashed in JobExecution::ranFor before).
+    void waiterMayDestroyRuntime()
+    {
+        auto rt = std::make_unique<Runtime>();
+        rt->setBlockingThreshold(1ms);
+        rt->router().get(u"/hop"_s, [](Context &ctx) -> QCoro::Task<int> {
+            co_await sleep(1ms, ctx.token());
+            co_return 7;
+        });
+        bool done = false;
+        bool succeeded = false;
+        auto waiter = [&]() -> QCoro::Task<void> {
+            const auto outcome = co_await rt->call({u"GET"_s, u"/hop"_s, {}, QJsonValue(QJsonValue::Undefined)});
+            succeeded = outcome.succeeded();
+            QThread::msleep(5); // the rest of the stretch holds the loop past the threshold
+            rt.reset();
+            done = true;
+        };
+        auto task = waiter();
+        QTRY_VERIFY_WITH_TIMEOUT(done, 10000);
+        QVERIFY(succeeded);
+    }
 };
 
 QTEST_GUILESS_MAIN(tst_Runtime)

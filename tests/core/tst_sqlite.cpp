@@ -4,6 +4,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <limits>
+
 #include <sqlite3.h>
 
 using namespace coroute;
@@ -84,6 +86,49 @@ private Q_SLOTS:
         QCOMPARE(select.columnVariant(3), QVariant(u"text"_s));
         QCOMPARE(select.columnVariant(4), QVariant(QByteArray("\x00\x01zz", 4)));
         QCOMPARE(select.row().value(u"b"_s), QJsonValue(qint64(-7)));
+    }
+
+    // The typed binds and the zero-copy text column of hot loops (coroute bench w4).
+    void typedBindsAndUtf8Column()
+    {
+        SqliteDb db(file(u"typed.db"_s));
+        db.exec(u"DROP TABLE IF EXISTS t; CREATE TABLE t (a, b, c)"_s);
+        auto insert = db.prepare(u"INSERT INTO t VALUES (?, ?, ?)"_s);
+        const char name[] = "n\xc3\xa9-42"; // "né-42" in UTF-8
+        insert.bindInt64(1, std::numeric_limits<qint64>::min());
+        insert.bindText(2, QByteArrayView(name, qsizetype(sizeof name - 1)));
+        insert.bindDouble(3, -0.125);
+        insert.run();
+        insert.reset();
+        insert.bindInt64(1, 1);
+        insert.bindText(2, QByteArrayView());
+        insert.bindDouble(3, 1e300);
+        insert.run();
+        auto select = db.prepare(u"SELECT a, b, c, typeof(b) FROM t ORDER BY a"_s);
+        QVERIFY(select.step());
+        QCOMPARE(select.columnInt64(0), std::numeric_limits<qint64>::min());
+        QCOMPARE(select.columnUtf8(1), QByteArrayView("n\xc3\xa9-42"));
+        QCOMPARE(select.columnText(1), u"n\u00e9-42"_s);
+        QCOMPARE(select.columnDouble(2), -0.125);
+        QCOMPARE(select.columnText(3), u"text"_s);
+        QVERIFY(select.step());
+        QVERIFY(select.columnUtf8(1).isEmpty());
+        QCOMPARE(select.columnText(3), u"text"_s); // an empty text, not null
+        QCOMPARE(select.columnDouble(2), 1e300);
+        QVERIFY(!select.step());
+
+        // An index out of range is SQLITE_RANGE (25), whatever the typed bind.
+        insert.reset();
+        for (int index : {0, 4}) {
+            try {
+                insert.bindInt64(index, 1);
+                QFAIL("bindInt64 accepted a bad index");
+            } catch (const SqliteError &e) {
+                QCOMPARE(e.code(), 25);
+            }
+            QVERIFY_THROWS_EXCEPTION(SqliteError, insert.bindDouble(index, 1.0));
+            QVERIFY_THROWS_EXCEPTION(SqliteError, insert.bindText(index, "x"));
+        }
     }
 
     void bindNamedAndPositional_data()
