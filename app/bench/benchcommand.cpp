@@ -32,9 +32,7 @@ void endReport(BenchReport &report, const Memory &before)
     const auto after = readMemory();
     report.set(u"rss_before_kb"_s, before.rssKb);
     report.set(u"peak_rss_kb"_s, after.peakKb);
-    // TODO(store): the history store (issue "store", core/store) does not exist yet, so no
-    // run records its jobs. Once it does, open it here unless --no-store and report true.
-    report.set(u"store"_s, false);
+    report.set(u"store"_s, report.storeOn);
     if (auto *dispatcher = QAbstractEventDispatcher::instance())
         report.set(u"dispatcher"_s, QString::fromLatin1(dispatcher->metaObject()->className()));
 }

@@ -36,6 +36,9 @@ public:
     /// The JSON line (without the newline), ending with "check".
     QByteArray toJsonLine() const;
 
+    /// Whether the run's jobs were recorded in a history store (BenchHistory sets it).
+    bool storeOn = false;
+
 private:
     QList<std::pair<QString, QJsonValue>> m_fields;
     QString m_failure;

@@ -1,3 +1,4 @@
+#include "bench/benchhistory.h"
 #include "bench/workloads.h"
 
 #include "async/sleep.h"
@@ -25,6 +26,8 @@ QCoro::Task<void> runCancel(BenchOptions options, BenchReport &report)
     beginReport(report, options, u"sleep_60s"_s, n);
 
     Runtime runtime;
+
+    BenchHistory history(runtime, options, report, u"w6"_s);
     auto started = std::make_shared<qint64>(0);
     runtime.router().get(u"/park"_s, [started](Context &ctx) -> QCoro::Task<int> {
         ++*started;

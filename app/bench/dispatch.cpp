@@ -1,3 +1,4 @@
+#include "bench/benchhistory.h"
 #include "bench/workloads.h"
 
 #include "router/router.h"
@@ -64,9 +65,10 @@ QCoro::Task<void> runBare(qint64 n, BenchReport &report)
         report.fail(u"sum(i) = %1, expected %2"_s.arg(sum).arg(n * (n - 1) / 2));
 }
 
-QCoro::Task<void> runRouted(qint64 n, BenchReport &report)
+QCoro::Task<void> runRouted(qint64 n, const BenchOptions &options, BenchReport &report)
 {
     Runtime runtime;
+    BenchHistory history(runtime, options, report, u"w1"_s);
     addRoutes(runtime.router());
     QStringList lines;
     lines.reserve(n);
@@ -118,7 +120,7 @@ QCoro::Task<void> runDispatch(BenchOptions options, BenchReport &report)
     if (bare)
         co_await runBare(n, report);
     else
-        co_await runRouted(n, report);
+        co_await runRouted(n, options, report);
 }
 
 } // namespace coroute::bench

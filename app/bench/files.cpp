@@ -1,3 +1,4 @@
+#include "bench/benchhistory.h"
 #include "bench/workloads.h"
 
 #include "jobs/builtins.h"
@@ -138,6 +139,7 @@ QCoro::Task<void> runFiles(BenchOptions options, BenchReport &report)
         totalBytes += e.bytes;
     }
     Runtime runtime;
+    BenchHistory history(runtime, options, report, u"w5"_s);
     registerBuiltins(runtime, {.roots = QStringList(folders.begin(), folders.end())});
     if (runtime.pool().maxThreadCount() < 2)
         runtime.pool().setMaxThreadCount(2); // two cores hash at once, even where Qt counts one

@@ -1,4 +1,5 @@
 #include "bench/loopbackserver.h"
+#include "bench/benchhistory.h"
 #include "bench/workloads.h"
 
 #include "jobs/http/httpclient.h"
@@ -99,6 +100,8 @@ QCoro::Task<void> runHttp(BenchOptions options, BenchReport &report)
     }
 
     Runtime runtime;
+
+    BenchHistory history(runtime, options, report, u"w3"_s);
     runtime.setService<HttpClient>(std::make_shared<HttpClient>(
         HttpClientOptions{.perHostLimit = workers, .clock = &runtime.clock(), .pool = &runtime.pool()}));
     runtime.router().get(u"/fetch"_s, [url](Context &ctx) { return fetch(ctx, url); });

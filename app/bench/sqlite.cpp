@@ -1,3 +1,4 @@
+#include "bench/benchhistory.h"
 #include "bench/workloads.h"
 
 #include "jobs/builtins.h"
@@ -104,9 +105,11 @@ QCoro::Task<QJsonObject> sqliteHandler(Context &ctx, QString file, qint64 n)
                           {u"rows"_s, scan.rows}, {u"sum"_s, scan.sum}, {u"name_bytes"_s, scan.nameBytes}};
 }
 
-QCoro::Task<Timing> runThroughRuntime(const QString &file, qint64 n, QString &failure)
+QCoro::Task<Timing> runThroughRuntime(const QString &file, qint64 n, QString &failure,
+                                      const BenchOptions &options, BenchReport &report)
 {
     Runtime runtime;
+    BenchHistory history(runtime, options, report, u"w4"_s);
     registerBuiltins(runtime, {.roots = {QFileInfo(file).absolutePath()}});
     runtime.router().post(u"/sqlite"_s, [file, n](Context &ctx) { return sqliteHandler(ctx, file, n); });
     const auto outcome = co_await runtime.call({u"POST"_s, u"/sqlite"_s, {}, QJsonValue(QJsonValue::Undefined)});
@@ -208,7 +211,7 @@ QCoro::Task<void> runSqlite(BenchOptions options, BenchReport &report)
     if (options.raw)
         timing = runRaw(file, n);
     else
-        timing = co_await runThroughRuntime(file, n, failure);
+        timing = co_await runThroughRuntime(file, n, failure, options, report);
     if (!failure.isEmpty()) {
         report.fail(failure);
         co_return;

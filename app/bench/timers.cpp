@@ -1,3 +1,4 @@
+#include "bench/benchhistory.h"
 #include "bench/workloads.h"
 
 #include "async/sleep.h"
@@ -23,6 +24,8 @@ QCoro::Task<void> runTimers(BenchOptions options, BenchReport &report)
     beginReport(report, options, u"sleep"_s, n);
 
     Runtime runtime;
+
+    BenchHistory history(runtime, options, report, u"w2"_s);
     runtime.router()
         .get(u"/sleep"_s, [](Context &ctx) -> QCoro::Task<int> {
             co_await sleep(ctx.clock(), std::chrono::milliseconds(ctx.param(u"ms"_s).toInteger()), ctx.token());
