@@ -13,9 +13,12 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QHash>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 #include <QThreadPool>
+#include <QUrl>
 
 #include <unordered_map>
 
@@ -29,6 +32,56 @@ namespace {
 qint64 nowMs()
 {
     return QDateTime::currentMSecsSinceEpoch();
+}
+
+// A URL's user:password must never reach the registry, the history or a trace: in what a job
+// records of its request (not what its handler gets), a string that is a URL with user info
+// has "***" in its place. True when v was changed.
+bool redactCredentials(QJsonValue &v)
+{
+    if (v.isString()) {
+        const QString s = v.toString();
+        if (!s.contains(u'@') || !s.contains(u"://"))
+            return false;
+        QUrl url(s);
+        if (!url.isValid() || url.userInfo().isEmpty())
+            return false;
+        url.setUserInfo(u"***"_s);
+        v = url.toString();
+        return true;
+    }
+    bool changed = false;
+    if (v.isObject()) {
+        QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            QJsonValue item = it.value();
+            if (redactCredentials(item)) {
+                it.value() = item;
+                changed = true;
+            }
+        }
+        if (changed)
+            v = o;
+    } else if (v.isArray()) {
+        QJsonArray a = v.toArray();
+        for (qsizetype i = 0; i < a.size(); ++i) {
+            QJsonValue item = a.at(i);
+            if (redactCredentials(item)) {
+                a[i] = item;
+                changed = true;
+            }
+        }
+        if (changed)
+            v = a;
+    }
+    return changed;
+}
+
+void redactCredentials(QJsonObject &o)
+{
+    QJsonValue v(o);
+    if (redactCredentials(v))
+        o = v.toObject();
 }
 
 bool defaultRetryable(const std::exception_ptr &e)
@@ -244,6 +297,8 @@ Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
     for (auto it = match.query.constBegin(); it != match.query.constEnd(); ++it)
         info.params.insert(it.key(), it.value());
     info.body = match.body;
+    redactCredentials(info.params);
+    redactCredentials(info.body);
     info.kind = match.route->handler.kind;
     info.executor = match.route->policy.executor;
     info.createdMs = nowMs();

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -216,6 +217,7 @@ public:
     std::deque<Item> queue;
     quint64 queued = 0;
     quint64 written = 0;
+    qint64 peakQueued = 0;
     bool stopping = false;
     QString lastError;
     std::thread writer;
@@ -366,6 +368,7 @@ void HistoryStore::record(RunId run, const ChangeSet &changes)
         std::lock_guard lock(d->mutex);
         d->queue.push_back({run, changes, {}});
         ++d->queued;
+        d->peakQueued = std::max(d->peakQueued, qint64(d->queue.size()));
     }
     d->wake.notify_one();
 }
@@ -554,6 +557,20 @@ QList<JobInfo> HistoryStore::jobs(RunId run) const
     while (s.step() == SQLITE_ROW)
         out.append(readJob(s));
     return out;
+}
+
+qint64 HistoryStore::jobCount(RunId run) const
+{
+    std::lock_guard lock(d->readMutex);
+    Statement s(d->readDb, "SELECT count(*) FROM jobs WHERE run_id = ?");
+    s.bind(1, run);
+    return s.step() == SQLITE_ROW ? s.integer(0) : 0;
+}
+
+qint64 HistoryStore::peakQueued() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->peakQueued;
 }
 
 std::optional<JobInfo> HistoryStore::job(RunId run, JobId id) const

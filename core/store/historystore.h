@@ -73,6 +73,10 @@ public:
     /// The newest run, if any.
     std::optional<RunId> latestRun() const;
     QList<JobInfo> jobs(RunId run) const;
+    /// How many jobs the run has in the store (a COUNT, without reading them).
+    qint64 jobCount(RunId run) const;
+    /// The most change sets that ever waited for the writer at once (its queue's high-water mark).
+    qint64 peakQueued() const;
     std::optional<JobInfo> job(RunId run, JobId id) const;
     QList<SpanData> spans(RunId run, std::optional<JobId> job = std::nullopt) const;
     QList<LogEntry> logs(RunId run, JobId job) const;

@@ -126,6 +126,7 @@ QCoro::Task<QJsonObject> readHandler(Context &ctx)
                 throw tooLarge(size);
             if (!file.open(QIODevice::ReadOnly))
                 ioFailure(file, path, u"cannot open"_s);
+            roots.checkOpened(file.handle(), path);
             QByteArray data;
             data.reserve(size);
             for (;;) {
@@ -173,6 +174,7 @@ QCoro::Task<QJsonObject> hashHandler(Context &ctx)
             QFile file(r.canonical);
             if (!file.open(QIODevice::ReadOnly))
                 ioFailure(file, path, u"cannot open"_s);
+            roots.checkOpened(file.handle(), path);
             const qint64 total = file.size();
             std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> digest(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
             if (!digest || EVP_DigestInit_ex(digest.get(), md, nullptr) != 1)
@@ -285,6 +287,7 @@ QCoro::Task<QJsonObject> copyHandler(Context &ctx)
             QFile in(src.canonical);
             if (!in.open(QIODevice::ReadOnly))
                 ioFailure(in, from, u"cannot open"_s);
+            roots.checkOpened(in.handle(), from);
             const qint64 total = in.size();
             QSaveFile out(dst.canonical);
             if (!out.open(QIODevice::WriteOnly))
