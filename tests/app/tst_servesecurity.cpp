@@ -43,7 +43,7 @@ QByteArray exchange(quint16 port, const QByteArray &request)
         return {};
     s.write(request);
     QByteArray response;
-    QTest::qWaitFor([&] {
+    (void)QTest::qWaitFor([&] {
         response += s.readAll();
         const auto end = response.indexOf("\r\n\r\n");
         if (end < 0)
@@ -194,7 +194,7 @@ private Q_SLOTS:
             QBuffer out;
             out.open(QIODevice::WriteOnly);
             server.handleRaw(rq, &out);
-            QTest::qWaitFor([&] { return server.pendingResponses() == 0 && !out.data().isEmpty(); }, Bound);
+            (void)QTest::qWaitFor([&] { return server.pendingResponses() == 0 && !out.data().isEmpty(); }, Bound);
             return out.data();
         };
         QCOMPARE(statusOf(handle({"GET", "/sys/health", {{"Authorization", "Bearer t"}}, {}})), 200);
