@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -217,7 +218,9 @@ public:
     std::deque<Item> queue;
     quint64 queued = 0;
     quint64 written = 0;
+    qint64 pendingEntries = 0; // jobs + logs + spans queued or being written
     qint64 peakQueued = 0;
+    qint64 throttledMs = 0;
     bool stopping = false;
     QString lastError;
     std::thread writer;
@@ -225,6 +228,11 @@ public:
     void writerLoop();
     void writeBatch(std::deque<Item> &items);
 };
+
+static qint64 entriesOf(const ChangeSet &changes)
+{
+    return qint64(changes.jobs.size() + changes.logs.size() + changes.spans.size());
+}
 
 static sqlite3 *openConnection(const QString &path, QString *error)
 {
@@ -364,11 +372,24 @@ void HistoryStore::record(RunId run, const ChangeSet &changes)
 {
     if (!run || changes.isEmpty())
         return;
+    const qint64 entries = entriesOf(changes);
     {
-        std::lock_guard lock(d->mutex);
+        std::unique_lock lock(d->mutex);
+        // Back-pressure: a producer faster than the disk would grow the queue without bound.
+        // Past the bound, the caller waits until the writer has caught up (never for a batch
+        // that alone exceeds it: that one goes through once the queue is empty).
+        if (d->pendingEntries > 0 && d->pendingEntries + entries > MaxPendingEntries) {
+            QElapsedTimer waited;
+            waited.start();
+            d->drained.wait(lock, [&] {
+                return d->stopping || d->pendingEntries == 0 || d->pendingEntries + entries <= MaxPendingEntries;
+            });
+            d->throttledMs += waited.elapsed();
+        }
         d->queue.push_back({run, changes, {}});
         ++d->queued;
-        d->peakQueued = std::max(d->peakQueued, qint64(d->queue.size()));
+        d->pendingEntries += entries;
+        d->peakQueued = std::max(d->peakQueued, d->pendingEntries);
     }
     d->wake.notify_one();
 }
@@ -404,8 +425,12 @@ void HistoryStore::Private::writerLoop()
         batch.swap(queue);
         lock.unlock();
         writeBatch(batch);
+        qint64 entries = 0;
+        for (const auto &item : batch)
+            entries += entriesOf(item.changes);
         lock.lock();
         written += batch.size();
+        pendingEntries -= entries;
         drained.notify_all();
     }
 }
@@ -571,6 +596,12 @@ qint64 HistoryStore::peakQueued() const
 {
     std::lock_guard lock(d->mutex);
     return d->peakQueued;
+}
+
+qint64 HistoryStore::throttledMs() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->throttledMs;
 }
 
 std::optional<JobInfo> HistoryStore::job(RunId run, JobId id) const
