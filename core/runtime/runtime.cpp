@@ -18,7 +18,6 @@
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 #include <QThreadPool>
-#include <QUrl>
 
 #include <unordered_map>
 
@@ -34,45 +33,48 @@ qint64 nowMs()
     return QDateTime::currentMSecsSinceEpoch();
 }
 
-// A URL's user:password must never reach the registry, the history or a trace: in what a job
-// records of its request (not what its handler gets), a string that is a URL with user info
-// has "***" in its place. True when v was changed.
+// A URL's user:password must never reach the registry, the history or a trace: what a job
+// records of its request (not what its handler gets) has it as "***". True when v changed.
 bool redactCredentials(QJsonValue &v)
 {
     if (v.isString()) {
         const QString s = v.toString();
-        if (!s.contains(u'@') || !s.contains(u"://"))
+        const QString redacted = coroute::redactCredentials(s);
+        if (redacted == s)
             return false;
-        QUrl url(s);
-        if (!url.isValid() || url.userInfo().isEmpty())
-            return false;
-        url.setUserInfo(u"***"_s);
-        v = url.toString();
+        v = redacted;
         return true;
     }
+    // Const iteration: nothing is copied unless something changes.
     bool changed = false;
     if (v.isObject()) {
-        QJsonObject o = v.toObject();
-        for (auto it = o.begin(); it != o.end(); ++it) {
+        const QJsonObject o = v.toObject();
+        QJsonObject out;
+        for (auto it = o.constBegin(); it != o.constEnd(); ++it) {
             QJsonValue item = it.value();
             if (redactCredentials(item)) {
-                it.value() = item;
+                if (!changed)
+                    out = o;
+                out.insert(it.key(), item);
                 changed = true;
             }
         }
         if (changed)
-            v = o;
+            v = out;
     } else if (v.isArray()) {
-        QJsonArray a = v.toArray();
+        const QJsonArray a = v.toArray();
+        QJsonArray out;
         for (qsizetype i = 0; i < a.size(); ++i) {
             QJsonValue item = a.at(i);
             if (redactCredentials(item)) {
-                a[i] = item;
+                if (!changed)
+                    out = a;
+                out[i] = item;
                 changed = true;
             }
         }
         if (changed)
-            v = a;
+            v = out;
     }
     return changed;
 }

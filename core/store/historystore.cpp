@@ -1,5 +1,7 @@
 #include "store/historystore.h"
 
+#include "runtime/callrequest.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
@@ -360,7 +362,9 @@ RunId HistoryStore::beginRun(const QString &name, const QString &command)
 {
     std::lock_guard lock(d->readMutex);
     Statement s(d->readDb, "INSERT INTO runs (name, command, started_ms, state, pid) VALUES (?, ?, ?, 'running', ?)");
-    s.bind(1, name).bind(2, command).bind(3, QDateTime::currentMSecsSinceEpoch()).bind(4, qint64(::getpid()));
+    // A command line may carry a URL with a password ("coroute call GET /http/get?url=...").
+    s.bind(1, redactCredentials(name)).bind(2, redactCredentials(command));
+    s.bind(3, QDateTime::currentMSecsSinceEpoch()).bind(4, qint64(::getpid()));
     if (s.step() != SQLITE_DONE) {
         qCWarning(lcStore) << "cannot start a run:" << sqlite3_errmsg(d->readDb);
         return 0;

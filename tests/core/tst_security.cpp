@@ -277,6 +277,13 @@ private Q_SLOTS:
         for (const auto &span : store->spans(run))
             QVERIFY2(!QJsonDocument(span.toJson()).toJson().contains("secret"), qPrintable(span.name));
         QVERIFY(store->jobCount(run) >= 3);
+        // The run's command line (what `coroute call` records) is redacted too.
+        const RunId cli = store->beginRun(u"call GET /http/get"_s,
+                                          u"coroute call GET /http/get?url=http://user:secret@127.0.0.1:1/"_s);
+        QVERIFY(cli);
+        QVERIFY(!store->run(cli)->command.contains(u"secret"_s));
+        store->endRun(cli);
+        store->flush();
         store.reset(); // closes: everything is in the main file now, or still in its WAL
         for (const auto &suffix : {u""_s, u"-wal"_s, u"-journal"_s}) {
             QFile f(dbPath + suffix);
@@ -284,6 +291,24 @@ private Q_SLOTS:
                 continue;
             QVERIFY2(!f.readAll().contains("secret"), qPrintable(u"history file"_s + suffix));
         }
+    }
+
+    void redactCredentials_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("user:password") << u"http://user:secret@h:1/x"_s << u"http://***@h:1/x"_s;
+        QTest::newRow("user only") << u"https://token@h/"_s << u"https://***@h/"_s;
+        QTest::newRow("in a sentence") << u"get ftp://a:b@h and http://c:d@i/"_s << u"get ftp://***@h and http://***@i/"_s;
+        QTest::newRow("@ in the query") << u"http://h/p?mail=a@b"_s << u"http://h/p?mail=a@b"_s;
+        QTest::newRow("@ in a bare query") << u"http://h?mail=a@b"_s << u"http://h?mail=a@b"_s;
+        QTest::newRow("no URL") << u"a@b"_s << u"a@b"_s;
+    }
+    void redactCredentials()
+    {
+        QFETCH(QString, text);
+        QFETCH(QString, expected);
+        QCOMPARE(coroute::redactCredentials(text), expected);
     }
 
     // --- SQL ------------------------------------------------------------------------------
