@@ -61,6 +61,7 @@ const QList<Workload> &workloads()
         {u"w5"_s, u"W5"_s, {u"files"_s}, runFiles, {}},
         {u"w6"_s, u"W6"_s, {u"cancel"_s}, runCancel, {}},
         {u"gui-lag"_s, u"gui-lag"_s, {}, runGuiLag, {}},
+        {u"load"_s, u"load"_s, {}, runLoad, {}},
     };
     return table;
 }

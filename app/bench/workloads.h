@@ -20,6 +20,9 @@ QCoro::Task<void> runSqlite(BenchOptions options, BenchReport &report);
 QCoro::Task<void> runFiles(BenchOptions options, BenchReport &report);
 /// W6 cancellation: N jobs sleeping 60 s, cancelled one call per job.
 QCoro::Task<void> runCancel(BenchOptions options, BenchReport &report);
+/// load: N jobs (default 1,000,000) in waves through one runtime recording into a history
+/// store; bounded registry window; every job must be in the store at the end.
+QCoro::Task<void> runLoad(BenchOptions options, BenchReport &report);
 /// gui-lag: the inspector window open while W1-routed and W2 run through it (app/bench/guilag.cpp).
 QCoro::Task<void> runGuiLag(BenchOptions options, BenchReport &report);
 

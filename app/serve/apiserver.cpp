@@ -64,15 +64,22 @@ class Exchange
 public:
     /// With keepAlive false the connection closes once the response is written, unless
     /// deferClose: then its owner closes it later.
-    Exchange(QTcpSocket *socket, bool keepAlive, bool deferClose = false)
-        : m_socket(socket), m_keepAlive(keepAlive), m_deferClose(deferClose)
+    /// device is the client's socket, or any writable device (ApiServer::handleRaw()).
+    Exchange(QIODevice *device, bool keepAlive, bool deferClose = false)
+        : m_socket(device), m_keepAlive(keepAlive), m_deferClose(deferClose)
     {
     }
     ~Exchange() { QObject::disconnect(m_onDisconnect); }
     Q_DISABLE_COPY_MOVE(Exchange)
 
-    QTcpSocket *socket() const { return m_socket; }
-    bool isOpen() const { return m_socket && m_socket->state() == QAbstractSocket::ConnectedState; }
+    /// The client's socket; null for a plain device.
+    QAbstractSocket *socket() const { return qobject_cast<QAbstractSocket *>(m_socket.data()); }
+    bool isOpen() const
+    {
+        if (const auto *s = socket())
+            return s->state() == QAbstractSocket::ConnectedState;
+        return m_socket && m_socket->isWritable();
+    }
     bool started() const { return m_started; }
     bool finished() const { return m_finished; }
     void setOnDisconnect(QMetaObject::Connection c) { m_onDisconnect = c; }
@@ -136,11 +143,11 @@ private:
     }
     void close()
     {
-        if (!m_keepAlive && !m_deferClose && isOpen())
-            m_socket->disconnectFromHost(); // after the pending bytes are written
+        if (!m_keepAlive && !m_deferClose && isOpen() && socket())
+            socket()->disconnectFromHost(); // after the pending bytes are written
     }
 
-    QPointer<QTcpSocket> m_socket;
+    QPointer<QIODevice> m_socket;
     QMetaObject::Connection m_onDisconnect;
     bool m_keepAlive = true;
     bool m_deferClose = false;
@@ -409,31 +416,51 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     // Copy what is needed now: QAbstractHttpServer reuses the request for the next one.
     const bool keepAlive = request.value("connection").toLower() != "close";
     auto ex = std::make_shared<Exchange>(socket, keepAlive && !m_stopping);
+    dispatch(methodName(request.method()), request.url(), request.value("authorization"), request.body(), ex);
+    return true;
+}
+
+void ApiServer::handleRaw(const RawRequest &request, QIODevice *out)
+{
+    QByteArray authorization;
+    bool keepAlive = true;
+    for (const auto &[name, value] : request.headers) {
+        const QByteArray key = name.trimmed().toLower();
+        if (key == "authorization" && authorization.isEmpty())
+            authorization = value.trimmed();
+        else if (key == "connection")
+            keepAlive = value.trimmed().toLower() != "close";
+    }
+    auto ex = std::make_shared<Exchange>(out, keepAlive && !m_stopping);
+    dispatch(QString::fromLatin1(request.method), QUrl::fromEncoded(request.target), authorization, request.body, ex);
+}
+
+void ApiServer::dispatch(const QString &method, const QUrl &url, QByteArrayView authorization, const QByteArray &body,
+                         const std::shared_ptr<Exchange> &ex)
+{
     if (m_stopping) { // a kept-alive connection must not start jobs the shutdown would miss
         sendDetail(*ex, 503, u"shutting down"_s);
-        return true;
+        return;
     }
-
-    if (!m_auth.accepts(request.value("authorization"))) {
+    if (!m_auth.accepts(authorization)) {
         sendDetail(*ex, 401, u"Not authenticated"_s, {{"WWW-Authenticate", "Bearer"}});
-        return true;
+        return;
     }
     Request rq;
-    rq.method = methodName(request.method());
-    const QUrl url = request.url();
+    rq.method = method;
     rq.path = url.path(QUrl::FullyEncoded);
     rq.query = url.query(QUrl::FullyEncoded);
-    rq.body = request.body();
+    rq.body = body;
     if (rq.body.size() > m_options.maxBodyBytes) {
         sendDetail(*ex, 413, u"request body larger than %1 bytes"_s.arg(m_options.maxBodyBytes));
-        return true;
+        return;
     }
     if (!rq.body.trimmed().isEmpty()) {
         QString error;
         auto json = parseJson(rq.body, &error);
         if (!json) {
             sendDetail(*ex, 400, u"invalid JSON: "_s + error);
-            return true;
+            return;
         }
         rq.json = *json;
     }
@@ -444,7 +471,6 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         qCWarning(lcServe) << "request" << rq.method << rq.path << "failed:" << e.what();
         sendDetail(*ex, 500, u"internal error: "_s + QString::fromUtf8(e.what()));
     }
-    return true;
 }
 
 void ApiServer::handle(const Request &rq, const std::shared_ptr<Exchange> &ex)

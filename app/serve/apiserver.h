@@ -12,9 +12,11 @@
 #include <QTcpSocket>
 
 #include <memory>
+#include <utility>
 
 class QTcpServer;
 class QHttpServerRequest;
+class QUrl;
 
 namespace coroute {
 class Runtime;
@@ -32,6 +34,15 @@ struct ApiServerOptions
 {
     QByteArray token;              ///< required as "Authorization: Bearer <token>" on every request
     qint64 maxBodyBytes = 1 << 20; ///< larger request bodies are refused with 413
+};
+
+/// One HTTP request as it came off the wire (for ApiServer::handleRaw()).
+struct RawRequest
+{
+    QByteArray method; ///< "GET"
+    QByteArray target; ///< "/sys/health?x=1", percent-encoded
+    QList<std::pair<QByteArray, QByteArray>> headers;
+    QByteArray body;
 };
 
 /// A runtime's router over HTTP: every route as itself (a job per request, its result as the
@@ -65,6 +76,12 @@ public:
     /// Bytes not yet written to any client socket (to let a shutdown drain them).
     qint64 bytesToWrite() const;
 
+    /// Handles one request exactly as one read off a socket (token check, body limit, JSON,
+    /// routes and /_jobs), writing the HTTP response to out instead, now or once its job
+    /// ends: the fuzz target's and tests' way in without sockets. Streams and events end in
+    /// out as chunked bodies; out may be deleted at any time (later writes are dropped).
+    void handleRaw(const RawRequest &request, QIODevice *out);
+
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -73,6 +90,8 @@ private:
     friend class GuardedTcpServer;
     struct Request;
     void guardSocket(QTcpSocket *socket);
+    void dispatch(const QString &method, const QUrl &url, QByteArrayView authorization, const QByteArray &body,
+                  const std::shared_ptr<detail::Exchange> &ex);
     void handle(const Request &request, const std::shared_ptr<detail::Exchange> &ex);
     void callRoute(const Request &request, const std::shared_ptr<detail::Exchange> &ex);
     void handleJobs(const Request &request, const std::shared_ptr<detail::Exchange> &ex);

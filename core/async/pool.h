@@ -106,9 +106,9 @@ private:
 };
 
 template<typename Fn>
-using PoolResult = std::conditional_t<std::is_invocable_v<Fn &, std::stop_token>,
-                                      std::invoke_result<Fn &, std::stop_token>,
-                                      std::invoke_result<Fn &>>::type;
+using PoolResult = typename std::conditional_t<std::is_invocable_v<Fn &, std::stop_token>,
+                                               std::invoke_result<Fn &, std::stop_token>,
+                                               std::invoke_result<Fn &>>::type; // typename: clang 14
 
 } // namespace detail
 

@@ -1,5 +1,7 @@
 #include "runtime/callrequest.h"
 
+#include <QRegularExpression>
+
 namespace coroute {
 
 std::optional<CallRequest> CallRequest::parse(const QString &line)
@@ -15,6 +17,17 @@ std::optional<CallRequest> CallRequest::parse(const QString &line)
     r.method = trimmed.left(space).toString().toUpper();
     r.path = path.toString();
     return r;
+}
+
+QString redactCredentials(const QString &text)
+{
+    if (!text.contains(QLatin1String("://")) || !text.contains(QLatin1Char('@')))
+        return text;
+    // scheme "://" then user info up to the first "@" before any "/", "?", "#" or space.
+    static const QRegularExpression userInfo(QStringLiteral("([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\\s]+@"));
+    QString out = text;
+    out.replace(userInfo, QStringLiteral("\\1***@"));
+    return out;
 }
 
 } // namespace coroute

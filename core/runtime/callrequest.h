@@ -22,4 +22,9 @@ struct CallRequest
     QString displayName() const { return method + QLatin1Char(' ') + path; }
 };
 
+/// text with the user info of every URL in it ("http://user:secret@host") replaced by "***"
+/// ("http://***@host"): what a job, a log or the history records of a request never holds a
+/// password. Text without "://" comes back as it is.
+QString redactCredentials(const QString &text);
+
 } // namespace coroute

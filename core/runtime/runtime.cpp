@@ -13,6 +13,8 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QHash>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 #include <QThreadPool>
@@ -32,6 +34,59 @@ namespace {
 qint64 nowMs()
 {
     return QDateTime::currentMSecsSinceEpoch();
+}
+
+// A URL's user:password must never reach the registry, the history or a trace: what a job
+// records of its request (not what its handler gets) has it as "***". True when v changed.
+bool redactCredentials(QJsonValue &v)
+{
+    if (v.isString()) {
+        const QString s = v.toString();
+        const QString redacted = coroute::redactCredentials(s);
+        if (redacted == s)
+            return false;
+        v = redacted;
+        return true;
+    }
+    // Const iteration: nothing is copied unless something changes.
+    bool changed = false;
+    if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        QJsonObject out;
+        for (auto it = o.constBegin(); it != o.constEnd(); ++it) {
+            QJsonValue item = it.value();
+            if (redactCredentials(item)) {
+                if (!changed)
+                    out = o;
+                out.insert(it.key(), item);
+                changed = true;
+            }
+        }
+        if (changed)
+            v = out;
+    } else if (v.isArray()) {
+        const QJsonArray a = v.toArray();
+        QJsonArray out;
+        for (qsizetype i = 0; i < a.size(); ++i) {
+            QJsonValue item = a.at(i);
+            if (redactCredentials(item)) {
+                if (!changed)
+                    out = a;
+                out[i] = item;
+                changed = true;
+            }
+        }
+        if (changed)
+            v = out;
+    }
+    return changed;
+}
+
+void redactCredentials(QJsonObject &o)
+{
+    QJsonValue v(o);
+    if (redactCredentials(v))
+        o = v.toObject();
 }
 
 bool defaultRetryable(const std::exception_ptr &e)
@@ -333,6 +388,8 @@ Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
     for (auto it = match.query.constBegin(); it != match.query.constEnd(); ++it)
         info.params.insert(it.key(), it.value());
     info.body = match.body;
+    redactCredentials(info.params);
+    redactCredentials(info.body);
     info.kind = match.route->handler.kind;
     info.executor = match.route->policy.executor;
     info.createdMs = nowMs();

@@ -1,8 +1,10 @@
 #include "store/historystore.h"
 
+#include "runtime/callrequest.h"
+
 #include <QDateTime>
-#include <QElapsedTimer>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -11,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -218,6 +221,9 @@ public:
     std::deque<Item> queue;
     quint64 queued = 0;
     quint64 written = 0;
+    qint64 pendingEntries = 0; // jobs + logs + spans queued or being written
+    qint64 peakQueued = 0;
+    qint64 throttledMs = 0;
     bool stopping = false;
     int flushing = 0; // callers blocked in flush(): like stopping, they bound the busy retries
     QString lastError;
@@ -229,6 +235,11 @@ public:
     Outcome writeBatch(std::deque<Item> &items);
     void setError(const QString &err);
 };
+
+static qint64 entriesOf(const ChangeSet &changes)
+{
+    return qint64(changes.jobs.size() + changes.logs.size() + changes.spans.size());
+}
 
 static sqlite3 *openConnection(const QString &path, QString *error, std::chrono::milliseconds busyTimeout)
 {
@@ -373,7 +384,9 @@ RunId HistoryStore::beginRun(const QString &name, const QString &command)
 {
     std::lock_guard lock(d->readMutex);
     Statement s(d->readDb, "INSERT INTO runs (name, command, started_ms, state, pid) VALUES (?, ?, ?, 'running', ?)");
-    s.bind(1, name).bind(2, command).bind(3, QDateTime::currentMSecsSinceEpoch()).bind(4, qint64(::getpid()));
+    // A command line may carry a URL with a password ("coroute call GET /http/get?url=...").
+    s.bind(1, redactCredentials(name)).bind(2, redactCredentials(command));
+    s.bind(3, QDateTime::currentMSecsSinceEpoch()).bind(4, qint64(::getpid()));
     int rc = s.step();
     // Locked by another connection past the busy timeout: try again for a bounded time.
     QElapsedTimer waited;
@@ -394,10 +407,24 @@ void HistoryStore::record(RunId run, const ChangeSet &changes)
 {
     if (!run || changes.isEmpty())
         return;
+    const qint64 entries = entriesOf(changes);
     {
-        std::lock_guard lock(d->mutex);
+        std::unique_lock lock(d->mutex);
+        // Back-pressure: a producer faster than the disk would grow the queue without bound.
+        // Past the bound, the caller waits until the writer has caught up (never for a batch
+        // that alone exceeds it: that one goes through once the queue is empty).
+        if (d->pendingEntries > 0 && d->pendingEntries + entries > MaxPendingEntries) {
+            QElapsedTimer waited;
+            waited.start();
+            d->drained.wait(lock, [&] {
+                return d->stopping || d->pendingEntries == 0 || d->pendingEntries + entries <= MaxPendingEntries;
+            });
+            d->throttledMs += waited.elapsed();
+        }
         d->queue.push_back({run, changes, {}});
         ++d->queued;
+        d->pendingEntries += entries;
+        d->peakQueued = std::max(d->peakQueued, d->pendingEntries);
     }
     d->wake.notify_one();
 }
@@ -454,8 +481,12 @@ void HistoryStore::Private::writerLoop()
                 qCInfo(lcStore) << "history database locked; retrying" << batch.size() << "batches";
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
+        qint64 entries = 0;
+        for (const auto &item : batch)
+            entries += entriesOf(item.changes);
         lock.lock();
         written += batch.size();
+        pendingEntries -= entries;
         drained.notify_all();
     }
 }
@@ -636,6 +667,26 @@ QList<JobInfo> HistoryStore::jobs(RunId run) const
     while (s.step() == SQLITE_ROW)
         out.append(readJob(s));
     return out;
+}
+
+qint64 HistoryStore::jobCount(RunId run) const
+{
+    std::lock_guard lock(d->readMutex);
+    Statement s(d->readDb, "SELECT count(*) FROM jobs WHERE run_id = ?");
+    s.bind(1, run);
+    return s.step() == SQLITE_ROW ? s.integer(0) : 0;
+}
+
+qint64 HistoryStore::peakQueued() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->peakQueued;
+}
+
+qint64 HistoryStore::throttledMs() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->throttledMs;
 }
 
 std::optional<JobInfo> HistoryStore::job(RunId run, JobId id) const

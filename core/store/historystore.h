@@ -46,8 +46,9 @@ struct HistoryStoreOptions
 
 /// The local job history: SQLite in WAL mode, written by one writer thread in batched
 /// transactions with prepared statements; tables runs, jobs, spans and logs.
-/// Writing methods may be called from any thread and never block on disk; reading methods
-/// and open() do block: call them from the CLI, at start-up, or from a pool thread.
+/// Writing methods may be called from any thread and block on disk only as back-pressure, when
+/// the writer is far behind (see record()); reading methods and open() do block: call them
+/// from the CLI, at start-up, or from a pool thread.
 class HistoryStore
 {
 public:
@@ -70,7 +71,8 @@ public:
 
     /// Starts a run and returns its id (written at once).
     RunId beginRun(const QString &name, const QString &command);
-    /// Queues a batch of changes of the run for the writer thread.
+    /// Queues a batch of changes of the run for the writer thread. Blocks only while the writer
+    /// is more than MaxPendingEntries behind (back-pressure, see throttledMs()).
     void record(RunId run, const ChangeSet &changes);
     /// Queues the end of the run with its final state ("finished" or "interrupted").
     void endRun(RunId run, const QString &state = QStringLiteral("finished"));
@@ -87,6 +89,16 @@ public:
     /// The newest run, if any.
     std::optional<RunId> latestRun() const;
     QList<JobInfo> jobs(RunId run) const;
+    /// How many jobs the run has in the store (a COUNT, without reading them).
+    qint64 jobCount(RunId run) const;
+    /// The most entries (jobs, logs, spans) that ever waited for the writer at once.
+    qint64 peakQueued() const;
+    /// How long record() callers waited in all for the writer (back-pressure), in ms.
+    qint64 throttledMs() const;
+
+    /// record() waits while more entries than this are queued: memory stays bounded when jobs
+    /// finish faster than the disk takes them.
+    static constexpr qint64 MaxPendingEntries = 50'000;
     std::optional<JobInfo> job(RunId run, JobId id) const;
     QList<SpanData> spans(RunId run, std::optional<JobId> job = std::nullopt) const;
     QList<LogEntry> logs(RunId run, JobId job) const;

@@ -165,6 +165,20 @@ private Q_SLOTS:
         QCOMPARE(run.exitCode, 1);
         const auto json = QJsonDocument::fromJson(run.out.trimmed()).object();
         QVERIFY2(json.value(u"check"_s).toString().startsWith(u"BAD"_s), run.out);
+    void loadSmoke()
+    {
+        // The 1,000,000-job load, small: every job accounted for in the history store.
+        const auto run = coroute({u"bench"_s, u"load"_s, u"--n"_s, u"20000"_s}, 120000);
+        QVERIFY2(run.exitCode == 0, run.out + run.err);
+        const auto json = QJsonDocument::fromJson(run.out.trimmed()).object();
+        QCOMPARE(json.value(u"workload"_s).toString(), u"load"_s);
+        QCOMPARE(json.value(u"check"_s).toString(), u"ok"_s);
+        QCOMPARE(json.value(u"store"_s), QJsonValue(true));
+        QCOMPARE(json.value(u"stored"_s).toInteger(), 20000);
+        // The registry kept a bounded window; the rest left it for the store.
+        QVERIFY(json.value(u"registry_max"_s).toInteger() <= 30000);
+        QVERIFY(json.value(u"peak_rss_kb"_s).toInteger() > 0);
+        QVERIFY(json.value(u"store_queue_peak"_s).toInteger() >= 1);
     }
 
     void usageErrors_data()

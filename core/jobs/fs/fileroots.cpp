@@ -6,8 +6,11 @@
 #include "runtime/runtime.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonObject>
+
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -91,6 +94,21 @@ void FileRoots::escapes(const QString &path, const QString &root) const
 {
     throw Error(403, u"forbidden_path"_s, u"%1 escapes root %2"_s.arg(path, root),
                 QJsonObject{{u"path"_s, path}, {u"root"_s, root}});
+}
+
+void FileRoots::checkOpened(int fd, const QString &path) const
+{
+    char target[4096];
+    const QByteArray link = "/proc/self/fd/" + QByteArray::number(fd);
+    const ssize_t n = ::readlink(link.constData(), target, sizeof target);
+    if (n <= 0 || size_t(n) >= sizeof target) {
+        // Without /proc the open cannot be verified: refuse rather than trust the earlier check.
+        throw Error(403, u"forbidden_path"_s, u"%1: cannot verify the opened file"_s.arg(path),
+                    QJsonObject{{u"path"_s, path}});
+    }
+    const QString real = QFile::decodeName(QByteArray(target, qsizetype(n)));
+    if (rootOf(real).isEmpty())
+        escapes(path, m_roots.value(0));
 }
 
 QString FileRoots::lexical(const QString &root, const QString &normalized) const

@@ -44,6 +44,10 @@ public:
     /// Full resolution of a file to write (as resolveForWrite). Throws Error.
     ResolvedPath resolveWritable(const QString &path) const;
 
+    /// Re-checks a file opened after resolution: what its descriptor really refers to (from
+    /// /proc/self/fd) must still lie inside a root, so a folder swapped for a symlink between
+    /// the check and the open is caught. Throws Error(403, "forbidden_path") otherwise.
+    void checkOpened(int fd, const QString &path) const;
     /// The root a canonical or absolute path lies in, or empty when it lies in none.
     QString rootOf(const QString &absolutePath) const;
     /// absolutePath relative to its root ("" for the root itself); empty when outside.

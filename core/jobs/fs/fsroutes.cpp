@@ -11,14 +11,18 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
-#include <QSaveFile>
 #include <QStringDecoder>
 
 #include <openssl/evp.h>
 
-#ifdef Q_OS_UNIX
+#include <QRandomGenerator>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
 #include <sys/stat.h>
-#endif
+#include <unistd.h>
 
 #include <memory>
 #include <optional>
@@ -65,6 +69,79 @@ QString octal(QFileDevice::Permissions p)
                 u"%1 %2: %3"_s.arg(what, path, file.errorString()), QJsonObject{{u"path"_s, path}});
 }
 
+/// QSaveFile's promise (a temporary file that replaces the target only on commit()) made safe
+/// against a folder swapped for a symlink after FileRoots checked it: the folder is opened once,
+/// its descriptor verified to lie inside a root, and the temporary file is created and renamed
+/// relative to that descriptor, so no later swap can redirect the write outside the root.
+class SafeSaveFile
+{
+public:
+    /// Opens canonical's folder and a fresh temporary file in it. Throws Error.
+    SafeSaveFile(const FileRoots &roots, const QString &canonical, const QString &shownPath)
+        : m_path(shownPath)
+    {
+        const QFileInfo target(canonical);
+        m_name = QFile::encodeName(target.fileName());
+        m_dir = ::open(QFile::encodeName(target.path()).constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (m_dir < 0)
+            fail(u"cannot open the folder of"_s);
+        roots.checkOpened(m_dir, shownPath);
+        for (int attempt = 0; attempt < 16 && m_fd < 0; ++attempt) {
+            m_temp = '.' + m_name + '.' + QByteArray::number(QRandomGenerator::global()->generate(), 36) + ".tmp";
+            m_fd = ::openat(m_dir, m_temp.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+            if (m_fd < 0 && errno != EEXIST)
+                break;
+        }
+        if (m_fd < 0)
+            fail(u"cannot open for writing"_s);
+        struct stat old;
+        if (::fstatat(m_dir, m_name.constData(), &old, 0) == 0 && S_ISREG(old.st_mode))
+            (void)::fchmod(m_fd, old.st_mode & 07777); // a replaced file keeps its permissions
+        m_file.open(m_fd, QIODevice::WriteOnly, QFileDevice::DontCloseHandle);
+    }
+    ~SafeSaveFile()
+    {
+        m_file.close();
+        if (m_fd >= 0)
+            ::close(m_fd);
+        if (!m_committed && !m_temp.isEmpty() && m_dir >= 0)
+            ::unlinkat(m_dir, m_temp.constData(), 0); // a failure or a cancel leaves the old file
+        if (m_dir >= 0)
+            ::close(m_dir);
+    }
+    Q_DISABLE_COPY_MOVE(SafeSaveFile)
+
+    QFile &file() { return m_file; }
+    /// Writes everything out and renames the temporary file over the target. Throws Error.
+    void commit()
+    {
+        if (!m_file.flush() || ::fsync(m_fd) != 0)
+            ioFailure(m_file, m_path, u"cannot write"_s);
+        if (::renameat(m_dir, m_temp.constData(), m_dir, m_name.constData()) != 0)
+            fail(u"cannot commit"_s);
+        m_committed = true;
+    }
+
+private:
+    [[noreturn]] void fail(const QString &what) const
+    {
+        const int e = errno;
+        const bool denied = e == EACCES || e == EPERM || e == EROFS;
+        throw Error(e == ENOENT ? 404 : denied ? 403 : 500,
+                    e == ENOENT ? u"not_found"_s : denied ? u"permission_denied"_s : u"io_error"_s,
+                    u"%1 %2: %3"_s.arg(what, m_path, QString::fromLocal8Bit(std::strerror(e))),
+                    QJsonObject{{u"path"_s, m_path}});
+    }
+
+    QString m_path;
+    QByteArray m_name;
+    QByteArray m_temp;
+    int m_dir = -1;
+    int m_fd = -1;
+    QFile m_file;
+    bool m_committed = false;
+};
+
 void requireFile(const ResolvedPath &r, const QString &path)
 {
     const QFileInfo info(r.canonical);
@@ -81,7 +158,7 @@ void reportProgress(const Context &ctx, qint64 done, qint64 total)
 }
 
 // Copies src into out chunk by chunk; the token is checked between chunks. Returns the bytes.
-qint64 pump(QFile &src, QSaveFile &out, const QString &srcPath, const std::stop_token &token,
+qint64 pump(QFile &src, QFileDevice &out, const QString &srcPath, const std::stop_token &token,
             const std::function<void(qint64)> &onChunk)
 {
     QByteArray buffer(chunkSize, Qt::Uninitialized);
@@ -126,6 +203,7 @@ QCoro::Task<QJsonObject> readHandler(Context &ctx)
                 throw tooLarge(size);
             if (!file.open(QIODevice::ReadOnly))
                 ioFailure(file, path, u"cannot open"_s);
+            roots.checkOpened(file.handle(), path);
             QByteArray data;
             data.reserve(size);
             for (;;) {
@@ -173,6 +251,7 @@ QCoro::Task<QJsonObject> hashHandler(Context &ctx)
             QFile file(r.canonical);
             if (!file.open(QIODevice::ReadOnly))
                 ioFailure(file, path, u"cannot open"_s);
+            roots.checkOpened(file.handle(), path);
             const qint64 total = file.size();
             std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> digest(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
             if (!digest || EVP_DigestInit_ex(digest.get(), md, nullptr) != 1)
@@ -235,10 +314,9 @@ QCoro::Task<QJsonObject> writeHandler(Context &ctx)
 
             // Everything goes to a temporary file that replaces the target only on commit(): a
             // failure or a cancel before it leaves the old file as it was.
-            QSaveFile out(r.canonical);
-            if (!out.open(QIODevice::WriteOnly))
-                ioFailure(out, path, u"cannot open for writing"_s);
-            try {
+            SafeSaveFile save(roots, r.canonical, path);
+            QFile &out = save.file();
+            {
                 qint64 written = 0;
                 qint64 total = data.size();
                 std::optional<QFile> old;
@@ -246,6 +324,7 @@ QCoro::Task<QJsonObject> writeHandler(Context &ctx)
                     old.emplace(r.canonical);
                     if (!old->open(QIODevice::ReadOnly))
                         ioFailure(*old, path, u"cannot open"_s);
+                    roots.checkOpened(old->handle(), path);
                     total += old->size();
                     written = pump(*old, out, path, token,
                                    [&](qint64 n) { reportProgress(ctx, n, total); });
@@ -259,12 +338,8 @@ QCoro::Task<QJsonObject> writeHandler(Context &ctx)
                     reportProgress(ctx, written, total);
                 }
                 throwIfCancelled(token);
-                if (!out.commit())
-                    ioFailure(out, path, u"cannot commit"_s);
+                save.commit(); // until here, a failure or a cancel drops the temporary file
                 return QJsonObject{{u"path"_s, r.relative}, {u"bytes"_s, written}};
-            } catch (...) {
-                out.cancelWriting(); // the destructor then drops the temporary file
-                throw;
             }
         };
     auto result = co_await runInPool(ctx.pool(), std::move(work), ctx.token());
@@ -285,20 +360,13 @@ QCoro::Task<QJsonObject> copyHandler(Context &ctx)
             QFile in(src.canonical);
             if (!in.open(QIODevice::ReadOnly))
                 ioFailure(in, from, u"cannot open"_s);
+            roots.checkOpened(in.handle(), from);
             const qint64 total = in.size();
-            QSaveFile out(dst.canonical);
-            if (!out.open(QIODevice::WriteOnly))
-                ioFailure(out, to, u"cannot open for writing"_s);
-            try {
-                const qint64 copied = pump(in, out, from, token, [&](qint64 n) { reportProgress(ctx, n, total); });
-                throwIfCancelled(token);
-                if (!out.commit())
-                    ioFailure(out, to, u"cannot commit"_s);
-                return QJsonObject{{u"from"_s, src.relative}, {u"to"_s, dst.relative}, {u"bytes"_s, copied}};
-            } catch (...) {
-                out.cancelWriting();
-                throw;
-            }
+            SafeSaveFile save(roots, dst.canonical, to);
+            const qint64 copied = pump(in, save.file(), from, token, [&](qint64 n) { reportProgress(ctx, n, total); });
+            throwIfCancelled(token);
+            save.commit();
+            return QJsonObject{{u"from"_s, src.relative}, {u"to"_s, dst.relative}, {u"bytes"_s, copied}};
         };
     auto result = co_await runInPool(ctx.pool(), std::move(work), ctx.token());
     co_return result;
