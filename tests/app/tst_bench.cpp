@@ -165,6 +165,8 @@ private Q_SLOTS:
         QCOMPARE(run.exitCode, 1);
         const auto json = QJsonDocument::fromJson(run.out.trimmed()).object();
         QVERIFY2(json.value(u"check"_s).toString().startsWith(u"BAD"_s), run.out);
+    }
+
     void loadSmoke()
     {
         // The 1,000,000-job load, small: every job accounted for in the history store.
