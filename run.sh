@@ -27,6 +27,10 @@ case "$what" in
     "$bin" call GET /demo/items/abc || echo "exit code $?"
     echo "== coroute call GET /demo/slow?timeout_ms=200  (times out, exit code 1)"
     "$bin" call 'GET' '/demo/slow?timeout_ms=200' || echo "exit code $?"
+    echo "== coroute run resources/examples/dag.json  (a job plan: a DAG with references)"
+    (cd resources/examples && "../../$bin" run dag.json --root data)
+    echo "== coroute history runs  (every call and run above is in the local history)"
+    "$bin" history runs --limit 10
     ;;
   test)
     cmake --preset ci >/dev/null

@@ -14,5 +14,6 @@ function(coroute_add_test)
   endif()
   set_tests_properties(${T_NAME} PROPERTIES
     LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
-    ENVIRONMENT "QT_QPA_PLATFORM=offscreen;COROUTE_BIN=$<TARGET_FILE:coroute>;${T_ENV}")
+    # Tests never touch the user's history: the default location lives in the build tree.
+    ENVIRONMENT "QT_QPA_PLATFORM=offscreen;COROUTE_BIN=$<TARGET_FILE:coroute>;XDG_DATA_HOME=${CMAKE_BINARY_DIR}/test-home;${T_ENV}")
 endfunction()
