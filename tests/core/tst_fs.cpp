@@ -368,10 +368,22 @@ private Q_SLOTS:
         writeFile(tmp.path() + u"/x"_s, randomBytes(1024 * 1024, 1));
         Runtime rt;
         registerBuiltins(rt, {.roots = {tmp.path()}});
+        // Hold the only pool thread, so the hash is still queued when the cancel arrives (a
+        // finished hash keeps its result: without this the test would race the pool).
+        rt.pool().setMaxThreadCount(1);
+        std::atomic<bool> holding{false};
+        std::atomic<bool> release{false};
+        rt.pool().start([&] {
+            holding = true;
+            for (int i = 0; i < 30000 && !release; ++i)
+                QThread::msleep(1);
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(holding.load(), 10000);
         const auto sub = rt.submit(get(u"/fs/hash"_s, {{u"path"_s, u"x"_s}}));
         QVERIFY(sub.accepted());
         rt.cancel(sub.id);
         QTRY_VERIFY_WITH_TIMEOUT(isTerminal(rt.jobs().job(sub.id)->state), 10000);
+        release = true;
         QCOMPARE(rt.jobs().job(sub.id)->state, JobState::Cancelled);
     }
 
