@@ -7,53 +7,22 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "cliprocess.h"
+
 #include <csignal>
 
 using namespace Qt::StringLiterals;
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonValue json() const
-    {
-        const auto doc = QJsonDocument::fromJson("[" + out.trimmed() + "]");
-        return doc.array().first();
-    }
-};
+using coroute::test::catchesSignal;
+using coroute::test::runCoroute;
 
 QString binary()
 {
-    return qEnvironmentVariable("COROUTE_BIN");
+    return coroute::test::coroutePath();
 }
 
-Run coroute(const QStringList &args, int timeoutMs = 30000)
-{
-    QProcess p;
-    p.start(binary(), args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-// Whether the process installed a handler for signal (its SigCgt mask in /proc).
-bool catchesSignal(qint64 pid, int signal)
-{
-    QFile status(u"/proc/%1/status"_s.arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return false;
-    for (const auto &line : status.readAll().split('\n')) {
-        if (line.startsWith("SigCgt:"))
-            return (line.mid(7).trimmed().toULongLong(nullptr, 16) >> (signal - 1)) & 1;
-    }
-    return false;
-}
 
 } // namespace
 
@@ -66,10 +35,10 @@ private Q_SLOTS:
 
     void versionAndHelp()
     {
-        auto v = coroute({u"--version"_s});
+        auto v = runCoroute({u"--version"_s});
         QCOMPARE(v.exitCode, 0);
         QVERIFY(v.out.startsWith("coroute "));
-        auto h = coroute({u"--help"_s});
+        auto h = runCoroute({u"--help"_s});
         QCOMPARE(h.exitCode, 0);
         QVERIFY(h.out.contains("call METHOD PATH"));
     }
@@ -94,7 +63,7 @@ private Q_SLOTS:
     {
         QFETCH(QStringList, args);
         QFETCH(QByteArray, message);
-        auto r = coroute(args);
+        auto r = runCoroute(args);
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(message), r.err.constData());
     }
@@ -121,21 +90,21 @@ private Q_SLOTS:
         // ctest sets QT_QPA_PLATFORM=offscreen.
         QTemporaryDir dir;
         const QString png = dir.filePath(u"shot.png"_s);
-        auto r = coroute({u"gui"_s, u"--demo"_s, u"--db"_s, dir.filePath(u"h.sqlite"_s), u"--screenshot"_s, png,
+        auto r = runCoroute({u"gui"_s, u"--demo"_s, u"--db"_s, dir.filePath(u"h.sqlite"_s), u"--screenshot"_s, png,
                           u"--after"_s, u"400"_s});
         QCOMPARE(r.exitCode, 0);
         QImage image(png);
         QVERIFY(!image.isNull());
         QVERIFY(image.width() > 400 && image.height() > 300);
         // The run was recorded in the history it was given.
-        auto runs = coroute({u"history"_s, u"runs"_s, u"--json"_s, u"--db"_s, dir.filePath(u"h.sqlite"_s)});
+        auto runs = runCoroute({u"history"_s, u"runs"_s, u"--json"_s, u"--db"_s, dir.filePath(u"h.sqlite"_s)});
         QCOMPARE(runs.exitCode, 0);
         QVERIFY2(runs.out.contains("\"gui\""), runs.out.constData());
     }
 
     void routesListsBuiltins()
     {
-        auto r = coroute({u"routes"_s, u"--json"_s});
+        auto r = runCoroute({u"routes"_s, u"--json"_s});
         QCOMPARE(r.exitCode, 0);
         const auto routes = QJsonDocument::fromJson(r.out).array();
         QStringList names;
@@ -145,7 +114,7 @@ private Q_SLOTS:
                                      u"GET /demo/dashboard"_s, u"POST /demo/batch"_s,
                                      u"GET /demo/items/{item_id:int}"_s})
             QVERIFY2(names.contains(expected), qPrintable(expected));
-        auto o = coroute({u"routes"_s, u"--openapi"_s});
+        auto o = runCoroute({u"routes"_s, u"--openapi"_s});
         QCOMPARE(o.exitCode, 0);
         const auto doc = QJsonDocument::fromJson(o.out).object();
         QCOMPARE(doc[u"openapi"_s].toString(), u"3.1.0"_s);
@@ -154,23 +123,23 @@ private Q_SLOTS:
 
     void callPrintsResults()
     {
-        auto health = coroute({u"call"_s, u"GET"_s, u"/sys/health"_s});
+        auto health = runCoroute({u"call"_s, u"GET"_s, u"/sys/health"_s});
         QCOMPARE(health.exitCode, 0);
         QCOMPARE(health.json()[u"status"_s].toString(), u"ok"_s);
 
-        auto item = coroute({u"call"_s, u"get"_s, u"/demo/items/42"_s});
+        auto item = runCoroute({u"call"_s, u"get"_s, u"/demo/items/42"_s});
         QCOMPARE(item.exitCode, 0);
         QCOMPARE(item.json()[u"item_id"_s].toInt(), 42);
 
-        auto sleep = coroute({u"call"_s, u"GET"_s, u"/sys/sleep"_s, u"--query"_s, u"ms=5"_s});
+        auto sleep = runCoroute({u"call"_s, u"GET"_s, u"/sys/sleep"_s, u"--query"_s, u"ms=5"_s});
         QCOMPARE(sleep.exitCode, 0);
         QCOMPARE(sleep.json()[u"slept_ms"_s].toInt(), 5);
 
-        auto cpu = coroute({u"call"_s, u"GET"_s, u"/sys/cpu?ms=20"_s});
+        auto cpu = runCoroute({u"call"_s, u"GET"_s, u"/sys/cpu?ms=20"_s});
         QCOMPARE(cpu.exitCode, 0);
         QCOMPARE(cpu.json()[u"on_loop_thread"_s].toBool(), false);
 
-        auto batch = coroute({u"call"_s, u"POST"_s, u"/demo/batch"_s, u"--body"_s,
+        auto batch = runCoroute({u"call"_s, u"POST"_s, u"/demo/batch"_s, u"--body"_s,
                               uR"({"items": ["a","b","c","d","e"], "concurrency": 2, "item_ms": 5})"_s});
         QCOMPARE(batch.exitCode, 0);
         QCOMPARE(batch.json()[u"processed"_s].toArray().size(), 5);
@@ -179,7 +148,7 @@ private Q_SLOTS:
 
     void dashboardGathersConcurrently()
     {
-        auto r = coroute({u"call"_s, u"GET"_s, u"/demo/dashboard?ms=100"_s});
+        auto r = runCoroute({u"call"_s, u"GET"_s, u"/demo/dashboard?ms=100"_s});
         QCOMPARE(r.exitCode, 0);
         const auto o = r.json().toObject();
         for (const auto &k : {u"users"_s, u"orders"_s, u"stats"_s})
@@ -188,7 +157,7 @@ private Q_SLOTS:
 
     void tolerantKeepsTheGoodSources()
     {
-        auto r = coroute({u"call"_s, u"GET"_s, u"/demo/tolerant"_s});
+        auto r = runCoroute({u"call"_s, u"GET"_s, u"/demo/tolerant"_s});
         QCOMPARE(r.exitCode, 0);
         const auto o = r.json().toObject();
         QCOMPARE(o[u"results"_s].toObject().keys(), (QStringList{u"stats"_s, u"users"_s}));
@@ -216,7 +185,7 @@ private Q_SLOTS:
         QFETCH(QStringList, args);
         QFETCH(QString, key);
         QFETCH(QJsonValue, expected);
-        auto r = coroute(args);
+        auto r = runCoroute(args);
         QCOMPARE(r.exitCode, 1);
         QCOMPARE(r.json()[key], expected);
         QVERIFY(!r.err.isEmpty());

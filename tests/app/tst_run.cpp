@@ -8,56 +8,21 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "cliprocess.h"
+
 #include <csignal>
 
 using namespace Qt::StringLiterals;
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QList<QJsonObject> lines() const
-    {
-        QList<QJsonObject> list;
-        for (const auto &line : out.split('\n')) {
-            if (!line.trimmed().isEmpty())
-                list.append(QJsonDocument::fromJson(line).object());
-        }
-        return list;
-    }
-};
+using Run = coroute::test::CliRun;
+using coroute::test::catchesSignal;
+using coroute::test::runCoroute;
 
 QString binary()
 {
-    return qEnvironmentVariable("COROUTE_BIN");
-}
-
-Run runCoroute(const QStringList &args, int timeoutMs = 30000)
-{
-    QProcess p;
-    p.start(binary(), args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-// Whether the process installed a handler for signal (its SigCgt mask in /proc).
-bool catchesSignal(qint64 pid, int signal)
-{
-    QFile status(u"/proc/%1/status"_s.arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return false;
-    for (const auto &line : status.readAll().split('\n')) {
-        if (line.startsWith("SigCgt:"))
-            return (line.mid(7).trimmed().toULongLong(nullptr, 16) >> (signal - 1)) & 1;
-    }
-    return false;
+    return coroute::test::coroutePath();
 }
 
 } // namespace
