@@ -4,6 +4,7 @@
 #include "cli/output.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
 
 using namespace Qt::StringLiterals;
 
@@ -16,7 +17,12 @@ std::optional<int> parseCommandLine(QCommandLineParser &parser, const QStringLis
         return Usage;
     }
     if (parser.isSet(u"help"_s)) {
-        printLine(parser.helpText());
+        // Qt names the executable's path in the usage line; name the command instead.
+        QString help = parser.helpText();
+        const QString exe = QCoreApplication::arguments().value(0);
+        if (!args.isEmpty() && !exe.isEmpty() && help.startsWith(u"Usage: "_s + exe))
+            help.replace(7, exe.size(), args.first());
+        printLine(help);
         return Success;
     }
     return std::nullopt;
