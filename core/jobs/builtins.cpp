@@ -24,9 +24,10 @@ void registerBuiltins(Runtime &runtime, const BuiltinsConfig &config)
     runtime.router().include(dbRoutes(), u"/db"_s);
     // No roots configured: the current folder, as BuiltinsConfig documents.
     const QStringList roots = config.roots.isEmpty() ? QStringList{QDir::currentPath()} : config.roots;
-    runtime.setService<FileRoots>(std::make_shared<FileRoots>(roots));
-    runtime.setService<DatabasePool>(std::make_shared<DatabasePool>(roots));
-    runtime.router().include(httpRoutes(roots), u"/http"_s);
+    auto files = std::make_shared<FileRoots>(roots);
+    runtime.setService<FileRoots>(files);
+    runtime.setService<DatabasePool>(std::make_shared<DatabasePool>(files));
+    runtime.router().include(httpRoutes(), u"/http"_s);
     runtime.setService<HttpClient>(std::make_shared<HttpClient>(
         HttpClientOptions{.clock = &runtime.clock(), .pool = &runtime.pool()}));
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "jobs/db/database.h"
+#include "jobs/fs/fileroots.h"
 
 #include <QHash>
 #include <QMutex>
@@ -21,21 +22,20 @@ namespace coroute {
 class DatabasePool
 {
 public:
-    /// roots: folders databases may live in; empty means the current folder.
-    explicit DatabasePool(QStringList roots);
+    /// Databases live inside roots: the same sandbox as the /fs jobs.
+    explicit DatabasePool(std::shared_ptr<const FileRoots> roots);
     ~DatabasePool();
 
-    QStringList roots() const { return m_roots; }
+    const FileRoots &roots() const { return *m_roots; }
     /// Busy timeout of databases opened from now on (default 5000 ms).
     void setBusyTimeout(std::chrono::milliseconds timeout);
     std::chrono::milliseconds busyTimeout() const;
 
-    /// Resolves name (relative to the first root, or absolute inside a root) to the canonical
-    /// path of the database file. Throws Error(403, "forbidden_path") for `..`, paths outside
-    /// the roots and symlinks escaping them, Error(404, "not_found") when the parent folder is
-    /// missing, Error(422, "invalid_param") for an empty name or a folder. Touches the file
-    /// system: call it off the loop.
-    static QString resolve(const QStringList &roots, const QString &name);
+    /// Resolves name inside the roots (FileRoots::resolveWritable: the file may not exist yet)
+    /// to the canonical path of the database file. Throws Error(403, "forbidden_path") for
+    /// escapes, Error(404, "not_found") when the folder is missing, Error(422, "invalid_param")
+    /// for an empty name. Touches the file system: call it off the loop.
+    static QString resolve(const FileRoots &roots, const QString &name);
 
     /// The shared database at name, opened (and created when missing) on first use. Path
     /// checks run on pool, the open on the database's own thread. Throws Error or Cancelled.
@@ -45,7 +45,7 @@ public:
     int openCount() const;
 
 private:
-    QStringList m_roots;
+    std::shared_ptr<const FileRoots> m_roots;
     mutable QMutex m_mutex;
     std::chrono::milliseconds m_busyTimeout{5000};
     QHash<QString, std::shared_ptr<Database>> m_open;

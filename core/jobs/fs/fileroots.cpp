@@ -136,14 +136,12 @@ QString FileRoots::relativeTo(const QString &root, const QString &absolutePath) 
     return absolutePath.mid(root.endsWith(u'/') ? root.size() : root.size() + 1);
 }
 
-ResolvedPath FileRoots::resolveExisting(const QString &path) const
+QList<std::pair<QString, QString>> FileRoots::candidates(const QString &path) const
 {
     if (m_roots.isEmpty())
         throw Error(403, u"forbidden_path"_s, u"%1: no root folder is configured"_s.arg(path));
     const QString p = normalizePath(path);
-
-    // The candidates: (root, cleaned absolute path) in order of preference.
-    QList<std::pair<QString, QString>> candidates;
+    QList<std::pair<QString, QString>> out;
     if (QDir::isAbsolutePath(p)) {
         QString abs = QDir::cleanPath(p);
         QString root = rootOf(abs);
@@ -154,17 +152,21 @@ ResolvedPath FileRoots::resolveExisting(const QString &path) const
         }
         if (root.isEmpty())
             escapes(path, m_roots.first());
-        candidates.append({root, abs});
+        out.append({root, abs});
     } else {
         for (const auto &root : m_roots) {
             const QString abs = lexical(root, p);
             if (!isInside(root, abs))
                 escapes(path, root);
-            candidates.append({root, abs});
+            out.append({root, abs});
         }
     }
+    return out;
+}
 
-    for (const auto &[root, abs] : std::as_const(candidates)) {
+ResolvedPath FileRoots::resolveExisting(const QString &path) const
+{
+    for (const auto &[root, abs] : candidates(path)) {
         const QFileInfo info(abs);
         if (!info.exists())
             continue; // also a dangling symlink: nothing to read there
@@ -178,34 +180,12 @@ ResolvedPath FileRoots::resolveExisting(const QString &path) const
 
 ResolvedPath FileRoots::resolveWritable(const QString &path) const
 {
-    if (m_roots.isEmpty())
-        throw Error(403, u"forbidden_path"_s, u"%1: no root folder is configured"_s.arg(path));
-    const QString p = normalizePath(path);
-
-    QList<std::pair<QString, QString>> candidates;
-    if (QDir::isAbsolutePath(p)) {
-        QString abs = QDir::cleanPath(p);
-        QString root = rootOf(abs);
-        if (root.isEmpty()) {
-            abs = canonicalPrefix(abs);
-            root = rootOf(abs);
-        }
-        if (root.isEmpty())
-            escapes(path, m_roots.first());
-        candidates.append({root, abs});
-    } else {
-        for (const auto &root : m_roots) {
-            const QString abs = lexical(root, p);
-            if (!isInside(root, abs))
-                escapes(path, root);
-            candidates.append({root, abs});
-        }
-    }
+    const auto places = candidates(path);
 
     // An existing file (or link) is replaced where it is; a new one goes to the first root
     // whose folder holds it.
     const std::pair<QString, QString> *chosen = nullptr;
-    for (const auto &c : std::as_const(candidates)) {
+    for (const auto &c : std::as_const(places)) {
         const QFileInfo info(c.second);
         if (info.exists() || info.isSymLink()) {
             chosen = &c;
@@ -213,7 +193,7 @@ ResolvedPath FileRoots::resolveWritable(const QString &path) const
         }
     }
     if (!chosen) {
-        for (const auto &c : std::as_const(candidates)) {
+        for (const auto &c : std::as_const(places)) {
             if (QFileInfo(parentOf(c.second)).isDir()) {
                 chosen = &c;
                 break;

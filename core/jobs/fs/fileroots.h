@@ -59,6 +59,9 @@ public:
 
 private:
     [[noreturn]] void escapes(const QString &path, const QString &root) const;
+    /// Where a path may lie: (root, cleaned absolute path) in order of preference, each
+    /// already checked not to climb out of its root.
+    QList<std::pair<QString, QString>> candidates(const QString &path) const;
     QString lexical(const QString &root, const QString &normalized) const;
 
     QStringList m_roots;

@@ -1,5 +1,8 @@
 #include "jobs/http/httproutes.h"
 
+#include "async/pool.h"
+#include "jobs/fs/fileroots.h"
+
 #include "jobs/http/httpclient.h"
 #include "runtime/context.h"
 #include "runtime/error.h"
@@ -80,42 +83,16 @@ QCoro::Task<QJsonObject> requestHandler(Context &ctx)
     return perform(ctx, std::move(request));
 }
 
-// Resolves `to` inside one of the roots: relative to the first root, no "..", and the
-// canonical parent folder must lie inside a root. (Switch to FileRoots once it has landed.)
-QString confine(const QStringList &roots, const QString &to)
-{
-    if (to.isEmpty())
-        throw Error(400, u"invalid_path"_s, u"the target path is empty"_s);
-    const auto parts = QDir::fromNativeSeparators(to).split(u'/');
-    if (parts.contains(u".."_s))
-        throw Error(403, u"forbidden_path"_s, u"the target path %1 may not contain '..'"_s.arg(to));
-    const QString base = roots.isEmpty() ? QDir::currentPath() : roots.first();
-    const QString absolute = QDir::isAbsolutePath(to) ? QDir::cleanPath(to) : QDir::cleanPath(base + u'/' + to);
-    const QFileInfo info(absolute);
-    const QString parent = QFileInfo(info.absolutePath()).canonicalFilePath();
-    if (parent.isEmpty())
-        throw Error(404, u"not_found"_s, u"the folder of %1 does not exist"_s.arg(to));
-    if (info.isDir())
-        throw Error(400, u"invalid_path"_s, u"the target %1 is a folder"_s.arg(to));
-    const QStringList allowed = roots.isEmpty() ? QStringList{QDir::current().canonicalPath()} : roots;
-    for (const auto &root : allowed) {
-        const auto canonicalRoot = QFileInfo(root).canonicalFilePath();
-        if (canonicalRoot.isEmpty())
-            continue;
-        if (parent == canonicalRoot || parent.startsWith(canonicalRoot + u'/'))
-            return parent + u'/' + info.fileName();
-    }
-    throw Error(403, u"forbidden_path"_s, u"the target %1 is outside the allowed folders"_s.arg(to));
-}
-
-QCoro::Task<QJsonObject> downloadHandler(Context &ctx, QStringList roots)
+QCoro::Task<QJsonObject> downloadHandler(Context &ctx)
 {
     HttpRequest request;
     request.url = parseUrl(ctx.param(u"url"_s));
     request.timeout = milliseconds(ctx.param(u"timeout_ms"_s).toInteger());
     request.maxBytes = ctx.param(u"max_bytes"_s).toInteger();
     request.retry.attempts = int(ctx.param(u"retries"_s).toInteger()) + 1;
-    const QString target = confine(roots, ctx.param(u"to"_s).toString());
+    // The same sandbox as /fs: resolved on the pool (it touches the file system).
+    auto resolve = [&files = ctx.files(), to = ctx.param(u"to"_s).toString()] { return files.resolveForWrite(to); };
+    const QString target = co_await runInPool(ctx.pool(), std::move(resolve), ctx.token());
     ctx.log(u"download %1 to %2"_s.arg(redactedUrl(request.url), target));
     HttpClient::Progress progress = [&ctx](qint64 received, qint64 total) {
         const double fraction = total > 0 ? double(received) / double(total) : 0.0;
@@ -152,7 +129,7 @@ ParamSpec maxBytesParam()
 
 } // namespace
 
-Router httpRoutes(QStringList downloadRoots)
+Router httpRoutes()
 {
     Router r;
     r.get(u"/get"_s, getHandler)
@@ -179,10 +156,7 @@ Router httpRoutes(QStringList downloadRoots)
                     .defaultValue = u""_s})
         .bodyField(timeoutParam())
         .bodyField(retriesParam());
-    r.post(u"/download"_s,
-           [roots = std::move(downloadRoots)](Context &ctx) -> QCoro::Task<QJsonObject> {
-               return downloadHandler(ctx, roots);
-           })
+    r.post(u"/download"_s, downloadHandler)
         .summary(u"Download a URL to a file"_s)
         .description(u"Streams the body into a file inside the allowed folders with progress; the "
                      "file appears only once complete. Answers {path, bytes, status, elapsed_ms}."_s)

@@ -7,8 +7,8 @@
 namespace coroute {
 
 /// The /http routes: GET /get, POST /request, POST /download. They use the runtime's
-/// HttpClient service (Context::http()). Downloads are confined to downloadRoots (canonical
-/// folders; empty: the current folder).
-Router httpRoutes(QStringList downloadRoots = {});
+/// HttpClient service (Context::http()); downloads are confined to the FileRoots service
+/// (Context::files()), the same sandbox as /fs and /db.
+Router httpRoutes();
 
 } // namespace coroute
