@@ -6,6 +6,7 @@
 #include "async/sleep.h"
 
 #include "coroutinetest.h"
+#include "liveguard.h"
 #include "eventloopchecker.h"
 
 #include <QStringList>
@@ -24,17 +25,7 @@ using std::chrono::milliseconds;
 
 namespace {
 
-class Guard
-{
-public:
-    Guard() { ++s_live; }
-    Guard(const Guard &) { ++s_live; }
-    ~Guard() { --s_live; }
-    static int live() { return s_live; }
-
-private:
-    static inline int s_live = 0;
-};
+using Guard = coroute::test::LiveGuard;
 
 // Suspends on the real clock until pred holds or about timeoutMs passed; every loop bounded.
 QCoro::Task<bool> waitUntil(std::function<bool()> pred, int timeoutMs = 5000)

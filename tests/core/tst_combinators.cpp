@@ -3,6 +3,7 @@
 #include "async/sleep.h"
 
 #include "coroutinetest.h"
+#include "liveguard.h"
 
 #include <QStringList>
 #include <QTest>
@@ -20,17 +21,7 @@ namespace {
 
 // Counts live instances: children hold one in their frame and one in their Work closure, so
 // a count of zero after a case means every child and closure was released.
-class Guard
-{
-public:
-    Guard() { ++s_live; }
-    Guard(const Guard &) { ++s_live; }
-    ~Guard() { --s_live; }
-    static int live() { return s_live; }
-
-private:
-    static inline int s_live = 0;
-};
+using Guard = coroute::test::LiveGuard;
 
 // (child, event) pairs in the order they happened, as "child:event".
 struct Log

@@ -3,6 +3,7 @@
 #include "runtime/runtime.h"
 
 #include "coroutinetest.h"
+#include "liveguard.h"
 #include "eventloopchecker.h"
 
 #include <QElapsedTimer>
@@ -19,14 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Counts live instances so every case can end with a leak check.
-struct Guard
-{
-    static inline int live = 0;
-    Guard() { ++live; }
-    Guard(const Guard &) { ++live; }
-    ~Guard() { --live; }
-};
+using Guard = coroute::test::LiveGuard;
 
 CallRequest get(const QString &path)
 {
@@ -40,7 +34,7 @@ class tst_Runtime : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void cleanup() { QCOMPARE(Guard::live, 0); }
+    void cleanup() { QCOMPARE(Guard::live(), 0); }
 
     void asyncHandlerSucceeds()
     {
