@@ -621,31 +621,42 @@ int HistoryStore::applyRetention(int keepRuns, int keepDays)
     return removed;
 }
 
+namespace {
+// A run with its job counts; the caller appends the WHERE / ORDER / LIMIT part.
+constexpr const char *runSelect =
+    "SELECT r.id, r.name, r.command, r.started_ms, r.finished_ms, r.state, r.pid, "
+    "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id), "
+    "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.state IN ('failed', 'timed_out')), "
+    "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.state = 'cancelled'), "
+    "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.state = 'interrupted') "
+    "FROM runs r ";
+
+RunInfo readRun(const Statement &s)
+{
+    return {s.integer(0), s.text(1), s.text(2), s.integer(3), s.integer(4), s.text(5), s.integer(6),
+            int(s.integer(7)), int(s.integer(8)), int(s.integer(9)), int(s.integer(10))};
+}
+} // namespace
+
 QList<RunInfo> HistoryStore::runs(int limit) const
 {
     std::lock_guard lock(d->readMutex);
     QList<RunInfo> out;
-    Statement s(d->readDb,
-                "SELECT r.id, r.name, r.command, r.started_ms, r.finished_ms, r.state, r.pid, "
-                "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id), "
-                "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.state IN ('failed', 'timed_out')), "
-                "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.state = 'cancelled'), "
-                "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id AND j.state = 'interrupted') "
-                "FROM runs r ORDER BY r.id DESC LIMIT ?");
+    Statement s(d->readDb, (QByteArray(runSelect) + "ORDER BY r.id DESC LIMIT ?").constData());
     s.bind(1, qint64(limit));
-    while (s.step() == SQLITE_ROW) {
-        out.append({s.integer(0), s.text(1), s.text(2), s.integer(3), s.integer(4), s.text(5), s.integer(6),
-                    int(s.integer(7)), int(s.integer(8)), int(s.integer(9)), int(s.integer(10))});
-    }
+    while (s.step() == SQLITE_ROW)
+        out.append(readRun(s));
     return out;
 }
 
 std::optional<RunInfo> HistoryStore::run(RunId id) const
 {
-    for (const auto &r : runs(1000000)) {
-        if (r.id == id)
-            return r;
-    }
+    // One row by its key: counting the jobs of every run to find one would grow with the history.
+    std::lock_guard lock(d->readMutex);
+    Statement s(d->readDb, (QByteArray(runSelect) + "WHERE r.id = ?").constData());
+    s.bind(1, id);
+    if (s.step() == SQLITE_ROW)
+        return readRun(s);
     return std::nullopt;
 }
 
