@@ -25,15 +25,12 @@ BenchHistory::~BenchHistory()
     finish();
 }
 
-qint64 BenchHistory::finish()
+void BenchHistory::finish()
 {
     if (!m_recorder)
-        return 0;
-    const auto run = m_recorder->runId();
+        return;
     m_recorder->finish();
     m_recorder.reset();
-    const auto runs = m_store->runs(1);
-    return runs.isEmpty() || runs.first().id != run ? 0 : runs.first().jobs;
 }
 
 } // namespace coroute::bench

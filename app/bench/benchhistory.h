@@ -22,8 +22,8 @@ class BenchHistory
 public:
     BenchHistory(Runtime &runtime, const BenchOptions &options, BenchReport &report, const QString &name);
     ~BenchHistory();
-    /// Writes what is still queued (after the timed region); returns the jobs stored.
-    qint64 finish();
+    /// Writes what is still queued (after the timed region).
+    void finish();
 
 private:
     QTemporaryDir m_dir;
