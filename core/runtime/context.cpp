@@ -119,17 +119,10 @@ void Context::addRootEvent(const QString &name, const QJsonObject &attributes)
     updateSpan(*m_root, [&](SpanData &d) { d.events.append({trace::nowNs(), name, attributes}); });
 }
 
-void Context::endRoot(SpanStatus status, const QString &message, const QJsonObject &attributes)
+void Context::endRoot(SpanStatus status, const QString &message, JobSpanFacts facts)
 {
     updateSpan(*m_root, [&](SpanData &d) {
-        // Most roots carry no attributes of their own: sharing the object saves one insert
-        // (key to CBOR, search, growth) per attribute per job.
-        if (d.attributes.isEmpty()) {
-            d.attributes = attributes;
-        } else {
-            for (auto it = attributes.constBegin(); it != attributes.constEnd(); ++it)
-                d.attributes.insert(it.key(), it.value());
-        }
+        d.jobFacts = std::move(facts);
         d.status = status;
         d.statusMessage = message;
     });

@@ -177,19 +177,6 @@ public:
     std::unordered_map<std::type_index, std::shared_ptr<void>> services;
     std::chrono::milliseconds blockingThreshold{50};
     std::chrono::milliseconds shutdownGrace{10000};
-    // What every root span of a route ending in a state shares (see finish()).
-    struct SpanAttributes
-    {
-        QString route;
-        QString method;
-        decltype(JobInfo::executor) executor{};
-        QJsonObject attributes;
-        // Values of the job that built it: a job with the same ones skips their replacement.
-        QString path;
-        int attempts = 0;
-        QString cancelledBy;
-    };
-    QHash<std::pair<const Route *, int>, SpanAttributes> spanAttributes;
     // The last cancel_requested event's attributes: cancels come in runs of the same reason
     // and requester (cancelAll, a parent's children), which then share one object.
     QJsonObject cancelEvent;
@@ -688,56 +675,23 @@ void Runtime::Private::finish(detail::JobRecord &rec, Context &ctx, JobState sta
     rec.info.error = std::move(error);
     rec.info.waitingOn.clear();
 
-    // Route, method, executor, state, cancel reason and (for cancelled and timed-out jobs) the
-    // error come from a prototype built once per (route, state, reason): copying it and
-    // setting three or four values costs about a third of the fresh inserts (each converts
-    // its key, searches and grows the object). The stored strings guard against a new route
-    // reusing a freed route's address.
     const auto reason = rec.info.cancelReason;
-    const bool fixedError = state == JobState::Cancelled || state == JobState::TimedOut;
-    auto &proto = spanAttributes[{&ctx.route(), int(state) * 16 + int(reason)}];
-    if (proto.attributes.isEmpty() || proto.route != rec.info.route || proto.method != rec.info.method
-        || proto.executor != rec.info.executor) {
-        QJsonObject attributes{{u"coroute.job_id"_s, 0},
-                               {u"coroute.route"_s, rec.info.route},
-                               {u"coroute.method"_s, rec.info.method},
-                               {u"coroute.path"_s, QString()},
-                               {u"coroute.state"_s, nameOf(state)},
-                               {u"coroute.executor"_s, nameOf(rec.info.executor)},
-                               {u"coroute.attempts"_s, 0}};
-        if (reason != CancelReason::None) {
-            attributes.insert(u"cancel.reason"_s, nameOf(reason));
-            attributes.insert(u"cancel.requested_by"_s, QString());
-        }
-        if (fixedError && !rec.info.error.isNull()) { // always 499 cancelled / 504 timed_out
-            attributes.insert(u"error.type"_s, rec.info.error.type);
-            attributes.insert(u"error.status"_s, rec.info.error.status);
-        }
-        attributes[u"coroute.path"_s] = rec.info.path;
-        attributes[u"coroute.attempts"_s] = rec.info.attempts;
-        if (reason != CancelReason::None)
-            attributes[u"cancel.requested_by"_s] = rec.info.cancelledBy;
-        proto = {rec.info.route, rec.info.method, rec.info.executor, std::move(attributes),
-                 rec.info.path,  rec.info.attempts, rec.info.cancelledBy};
-    }
-    QJsonObject attrs = proto.attributes;
-    attrs[u"coroute.job_id"_s] = qint64(rec.info.id);
-    if (rec.info.path != proto.path) // routes without parameters: always the same
-        attrs[u"coroute.path"_s] = rec.info.path;
-    if (rec.info.attempts != proto.attempts)
-        attrs[u"coroute.attempts"_s] = rec.info.attempts;
-    if (rec.info.queuedMs)
-        attrs.insert(u"coroute.queued_ms"_s, rec.info.queuedMs);
-    if (reason != CancelReason::None && rec.info.cancelledBy != proto.cancelledBy)
-        attrs[u"cancel.requested_by"_s] = rec.info.cancelledBy;
-    if (!rec.info.error.isNull() && !fixedError) {
-        attrs.insert(u"error.type"_s, rec.info.error.type);
-        attrs.insert(u"error.status"_s, rec.info.error.status);
-    }
+    JobSpanFacts facts{rec.info.id,
+                       rec.info.route,
+                       rec.info.method,
+                       rec.info.path,
+                       nameOf(state),
+                       nameOf(rec.info.executor),
+                       rec.info.attempts,
+                       rec.info.queuedMs,
+                       reason == CancelReason::None ? QString() : nameOf(reason),
+                       reason == CancelReason::None ? QString() : rec.info.cancelledBy,
+                       rec.info.error.isNull() ? QString() : rec.info.error.type,
+                       rec.info.error.isNull() ? 0 : rec.info.error.status};
     const auto status = state == JobState::Succeeded ? SpanStatus::Ok
                       : (state == JobState::Cancelled || state == JobState::TimedOut) ? SpanStatus::Cancelled
                                                                                      : SpanStatus::Error;
-    ctx.endRoot(status, rec.info.error.message, attrs);
+    ctx.endRoot(status, rec.info.error.message, std::move(facts));
     rec.rootSpanId = ctx.rootSpanId();
     rec.context = nullptr;
     if (state == JobState::Failed)

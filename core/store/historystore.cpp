@@ -569,7 +569,7 @@ HistoryStore::Private::Outcome HistoryStore::Private::writeBatch(std::deque<Item
             span.bind(4, s.parentId ? SpanData::idHex(s.parentId) : QString()).bind(5, qint64(s.job));
             span.bind(6, s.name).bind(7, s.startNs).bind(8, s.endNs).bind(9, nameOf(s.status));
             span.bind(10, s.statusMessage.isEmpty() ? QString() : s.statusMessage).bind(11, s.thread);
-            span.bind(12, jsonText(s.attributes)).bind(13, events.isEmpty() ? QString() : jsonText(events));
+            span.bind(12, jsonText(s.allAttributes())).bind(13, events.isEmpty() ? QString() : jsonText(events));
             if (span.step() != SQLITE_DONE) {
                 err = QString::fromUtf8(sqlite3_errmsg(writeDb));
                 locked = locked || busy();

@@ -142,7 +142,7 @@ private:
 
     void begin(const SpanData &s, int lane)
     {
-        QJsonObject args = s.attributes;
+        QJsonObject args = s.allAttributes();
         args.insert(u"span_id"_s, SpanData::idHex(s.spanId));
         if (s.parentId)
             args.insert(u"parent_span_id"_s, SpanData::idHex(s.parentId));
@@ -176,8 +176,8 @@ private:
             if (!s.statusMessage.isEmpty())
                 args.insert(u"message"_s, s.statusMessage);
             for (const auto &key : {u"cancel.reason"_s, u"cancel.requested_by"_s}) {
-                if (s.attributes.contains(key))
-                    args.insert(key, s.attributes.value(key));
+                if (const auto v = s.attribute(key); !v.isUndefined())
+                    args.insert(key, v);
             }
             auto json = asyncEvent(u"n"_s, s, u"cancelled"_s, at, lane);
             json.insert(u"args"_s, args);

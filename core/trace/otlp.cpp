@@ -64,7 +64,7 @@ int statusCode(SpanStatus s)
 
 QJsonObject otlpSpan(const SpanData &s)
 {
-    QJsonObject attrs = s.attributes;
+    QJsonObject attrs = s.allAttributes();
     if (s.status == SpanStatus::Cancelled)
         attrs.insert(u"coroute.cancelled"_s, true);
     attrs.insert(u"coroute.job_id"_s, qint64(s.job));

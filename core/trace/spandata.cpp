@@ -44,6 +44,74 @@ SpanEvent SpanEvent::fromJson(const QJsonObject &o)
             o.value(u"attributes"_s).toObject()};
 }
 
+void JobSpanFacts::addTo(QJsonObject &attributes) const
+{
+    attributes.insert(u"coroute.job_id"_s, qint64(job));
+    attributes.insert(u"coroute.route"_s, route);
+    attributes.insert(u"coroute.method"_s, method);
+    attributes.insert(u"coroute.path"_s, path);
+    attributes.insert(u"coroute.state"_s, state);
+    attributes.insert(u"coroute.executor"_s, executor);
+    attributes.insert(u"coroute.attempts"_s, attempts);
+    if (queuedMs)
+        attributes.insert(u"coroute.queued_ms"_s, queuedMs);
+    if (!cancelReason.isEmpty()) {
+        attributes.insert(u"cancel.reason"_s, cancelReason);
+        attributes.insert(u"cancel.requested_by"_s, cancelRequestedBy);
+    }
+    if (!errorType.isEmpty()) {
+        attributes.insert(u"error.type"_s, errorType);
+        attributes.insert(u"error.status"_s, errorStatus);
+    }
+}
+
+QJsonValue JobSpanFacts::value(QStringView key) const
+{
+    if (key == u"coroute.job_id")
+        return qint64(job);
+    if (key == u"coroute.route")
+        return route;
+    if (key == u"coroute.method")
+        return method;
+    if (key == u"coroute.path")
+        return path;
+    if (key == u"coroute.state")
+        return state;
+    if (key == u"coroute.executor")
+        return executor;
+    if (key == u"coroute.attempts")
+        return attempts;
+    if (key == u"coroute.queued_ms")
+        return queuedMs ? QJsonValue(queuedMs) : QJsonValue(QJsonValue::Undefined);
+    if (key == u"cancel.reason")
+        return cancelReason.isEmpty() ? QJsonValue(QJsonValue::Undefined) : QJsonValue(cancelReason);
+    if (key == u"cancel.requested_by")
+        return cancelReason.isEmpty() ? QJsonValue(QJsonValue::Undefined) : QJsonValue(cancelRequestedBy);
+    if (key == u"error.type")
+        return errorType.isEmpty() ? QJsonValue(QJsonValue::Undefined) : QJsonValue(errorType);
+    if (key == u"error.status")
+        return errorType.isEmpty() ? QJsonValue(QJsonValue::Undefined) : QJsonValue(errorStatus);
+    return QJsonValue(QJsonValue::Undefined);
+}
+
+QJsonObject SpanData::allAttributes() const
+{
+    if (!jobFacts)
+        return attributes;
+    QJsonObject all = attributes;
+    jobFacts->addTo(all);
+    return all;
+}
+
+QJsonValue SpanData::attribute(QStringView key) const
+{
+    if (jobFacts) {
+        if (auto v = jobFacts->value(key); !v.isUndefined())
+            return v;
+    }
+    return attributes.value(key);
+}
+
 QString SpanData::idHex(quint64 id)
 {
     return id ? u"%1"_s.arg(id, 16, 16, QLatin1Char('0')) : QString();
@@ -70,8 +138,8 @@ QJsonObject SpanData::toJson() const
     };
     if (parentId)
         o.insert(u"parent_id"_s, idHex(parentId));
-    if (!attributes.isEmpty())
-        o.insert(u"attributes"_s, attributes);
+    if (const auto all = allAttributes(); !all.isEmpty())
+        o.insert(u"attributes"_s, all);
     if (!evs.isEmpty())
         o.insert(u"events"_s, evs);
     if (!statusMessage.isEmpty())

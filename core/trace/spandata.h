@@ -7,6 +7,8 @@
 #include <QList>
 #include <QString>
 
+#include <optional>
+
 namespace coroute {
 
 /// How a span ended. Cancelled spans carry the reason and requester as attributes.
@@ -25,6 +27,30 @@ struct SpanEvent
     static SpanEvent fromJson(const QJsonObject &o);
 };
 
+/// What a job's root span says about its job. It stays typed on the runtime's thread (a few
+/// shared strings per job) and becomes the attributes "coroute.*", "cancel.*" and "error.*"
+/// only where they are read: building a QJsonObject per job cost more than the job itself.
+struct JobSpanFacts
+{
+    JobId job = 0;
+    QString route;
+    QString method;
+    QString path;
+    QString state;             ///< a JobState name
+    QString executor;          ///< "loop" or "pool"
+    int attempts = 0;
+    qint64 queuedMs = 0;       ///< omitted when 0
+    QString cancelReason;      ///< empty unless a cancel was requested
+    QString cancelRequestedBy; ///< with cancelReason
+    QString errorType;         ///< empty unless the job ended with an error
+    int errorStatus = 0;       ///< with errorType
+
+    /// Inserts the facts as attributes, replacing attributes of the same names.
+    void addTo(QJsonObject &attributes) const;
+    /// One fact by its attribute name; undefined when it is not one of the facts or not set.
+    QJsonValue value(QStringView key) const;
+};
+
 /// A finished (or, while live, open) span: one timed piece of a job's work.
 struct SpanData
 {
@@ -35,12 +61,17 @@ struct SpanData
     QString name;
     qint64 startNs = 0;     ///< Unix epoch ns: monotonic time anchored to the wall clock
     qint64 endNs = 0;       ///< 0 while open
-    QJsonObject attributes;
+    QJsonObject attributes;  ///< set on the span itself; read allAttributes() for all of them
+    std::optional<JobSpanFacts> jobFacts; ///< on a live job's root span
     QList<SpanEvent> events;
     SpanStatus status = SpanStatus::Unset;
     QString statusMessage;
     QString thread;         ///< "loop", "pool" or a thread name
 
+    /// The span's attributes with, on a job's root span, the job's own ones.
+    QJsonObject allAttributes() const;
+    /// One attribute of allAttributes(), without building them all.
+    QJsonValue attribute(QStringView key) const;
     /// 32 lower-case hex digits.
     QString traceIdHex() const { return QString::fromLatin1(traceId.toHex()); }
     /// 16 lower-case hex digits; empty for 0.

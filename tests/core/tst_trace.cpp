@@ -450,8 +450,8 @@ private Q_SLOTS:
         QCOMPARE(top.name, u"GET /top"_s);
         QCOMPARE(top.parentId, quint64(0));
         QCOMPARE(top.status, SpanStatus::Ok);
-        QCOMPARE(top.attributes.value(u"coroute.job_id"_s).toInteger(), qint64(r.tree));
-        QCOMPARE(top.attributes.value(u"coroute.state"_s).toString(), u"succeeded"_s);
+        QCOMPARE(top.attribute(u"coroute.job_id"_s).toInteger(), qint64(r.tree));
+        QCOMPARE(top.attribute(u"coroute.state"_s).toString(), u"succeeded"_s);
         const auto prepare = *r.named(u"prepare"_s, r.tree);
         QCOMPARE(prepare.events.size(), 1); // ctx.log() lands in the innermost open span
         QCOMPARE(prepare.events.front().name, u"log"_s);
@@ -488,8 +488,8 @@ private Q_SLOTS:
         // The cancelled job: root cancelled with reason, event, and its inner span cancelled too.
         const auto slow = *r.root(r.cancelled);
         QCOMPARE(slow.status, SpanStatus::Cancelled);
-        QCOMPARE(slow.attributes.value(u"cancel.reason"_s).toString(), u"user"_s);
-        QCOMPARE(slow.attributes.value(u"cancel.requested_by"_s).toString(), u"tester"_s);
+        QCOMPARE(slow.attribute(u"cancel.reason"_s).toString(), u"user"_s);
+        QCOMPARE(slow.attribute(u"cancel.requested_by"_s).toString(), u"tester"_s);
         QVERIFY(std::any_of(slow.events.begin(), slow.events.end(),
                             [](const SpanEvent &e) { return e.name == u"cancel_requested"_s; }));
         QCOMPARE(r.named(u"waiting"_s, r.cancelled)->status, SpanStatus::Cancelled);
@@ -505,6 +505,50 @@ private Q_SLOTS:
         const auto block = *r.root(r.blocking);
         QVERIFY(std::any_of(block.events.begin(), block.events.end(),
                             [](const SpanEvent &e) { return e.name == u"loop_blocked"_s; }));
+    }
+
+    // A root span keeps its job's facts typed; every reader must see them as attributes, the
+    // same way, and a span's own attributes must survive next to them.
+    void rootSpanFactsReadAsAttributes()
+    {
+        const auto r = record();
+        QVERIFY(r.complete);
+        const auto slow = *r.root(r.cancelled);
+        QVERIFY(slow.jobFacts.has_value());
+        const auto all = slow.allAttributes();
+        const QStringList expected{u"coroute.job_id"_s,   u"coroute.route"_s,        u"coroute.method"_s,
+                                   u"coroute.path"_s,     u"coroute.state"_s,        u"coroute.executor"_s,
+                                   u"coroute.attempts"_s, u"cancel.reason"_s,        u"cancel.requested_by"_s,
+                                   u"error.type"_s,       u"error.status"_s};
+        for (const auto &key : expected) {
+            QVERIFY2(all.contains(key), qPrintable(key));
+            QCOMPARE(slow.attribute(key), all.value(key));
+        }
+        QCOMPARE(all.value(u"coroute.state"_s).toString(), u"cancelled"_s);
+        QCOMPARE(all.value(u"error.type"_s).toString(), u"cancelled"_s);
+        QCOMPARE(all.value(u"error.status"_s).toInt(), 499);
+        QCOMPARE(all.value(u"coroute.path"_s).toString(), r.job(r.cancelled)->path);
+        QVERIFY(slow.attribute(u"no.such"_s).isUndefined());
+
+        // A succeeded job has no cancel or error attributes at all.
+        const auto top = *r.root(r.tree);
+        QVERIFY(!top.allAttributes().contains(u"cancel.reason"_s));
+        QVERIFY(!top.allAttributes().contains(u"error.type"_s));
+        QVERIFY(top.attribute(u"error.status"_s).isUndefined());
+
+        // Own attributes stay beside the facts; a fact wins over an own attribute of its name.
+        SpanData own = top;
+        own.attributes.insert(u"custom"_s, 7);
+        own.attributes.insert(u"coroute.state"_s, u"forged"_s);
+        QCOMPARE(own.attribute(u"custom"_s).toInt(), 7);
+        QCOMPARE(own.attribute(u"coroute.state"_s).toString(), u"succeeded"_s);
+        QCOMPARE(own.allAttributes().value(u"coroute.state"_s).toString(), u"succeeded"_s);
+
+        // JSON (what the store and exporters write) carries them as plain attributes.
+        const auto back = SpanData::fromJson(slow.toJson());
+        QVERIFY(!back.jobFacts.has_value());
+        QCOMPARE(back.attributes, all);
+        QCOMPARE(back.allAttributes(), all);
     }
 
     void chromeTraceOfRuntimeSpans()

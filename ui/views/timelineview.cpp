@@ -29,7 +29,7 @@ QColor barColor(const SpanData &s, bool open, bool queued)
     switch (s.status) {
     case SpanStatus::Error: return detail::stateColor(JobState::Failed);
     case SpanStatus::Cancelled:
-        return s.attributes.value(u"cancel.reason"_s).toString() == u"timeout"_s ? detail::stateColor(JobState::TimedOut)
+        return s.attribute(u"cancel.reason"_s).toString() == u"timeout"_s ? detail::stateColor(JobState::TimedOut)
                                                                                  : detail::stateColor(JobState::Cancelled);
     case SpanStatus::Ok: return detail::stateColor(JobState::Succeeded);
     case SpanStatus::Unset: break;
@@ -54,7 +54,7 @@ QString formatSpan(qint64 ns)
 
 JobId requesterJob(const SpanData &s)
 {
-    const QString by = s.attributes.value(u"cancel.requested_by"_s).toString();
+    const QString by = s.attribute(u"cancel.requested_by"_s).toString();
     return by.startsWith(u"job:"_s) ? by.mid(4).toULongLong() : 0;
 }
 
@@ -166,7 +166,8 @@ QString TimelineView::tooltipFor(int i) const
                             s.thread.isEmpty() ? u"?"_s : s.thread);
     if (!s.statusMessage.isEmpty())
         text += u"<br><i>%1</i>"_s.arg(s.statusMessage.toHtmlEscaped());
-    for (auto it = s.attributes.constBegin(); it != s.attributes.constEnd(); ++it) {
+    const auto attributes = s.allAttributes();
+    for (auto it = attributes.constBegin(); it != attributes.constEnd(); ++it) {
         const QString v = it->isString() ? it->toString()
                                          : QString::fromUtf8(QJsonDocument(QJsonArray{*it}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
         text += u"<br>%1 = %2"_s.arg(it.key().toHtmlEscaped(), v.left(200).toHtmlEscaped());
@@ -277,8 +278,8 @@ void TimelineView::paintEvent(QPaintEvent *)
         if (bar.rect.width() > 40) {
             QString label = s.name;
             if (s.status == SpanStatus::Cancelled && !bar.open) {
-                label += u"  ✕ %1 by %2"_s.arg(s.attributes.value(u"cancel.reason"_s).toString(u"cancelled"_s),
-                                               s.attributes.value(u"cancel.requested_by"_s).toString(u"?"_s));
+                label += u"  ✕ %1 by %2"_s.arg(s.attribute(u"cancel.reason"_s).toString(u"cancelled"_s),
+                                               s.attribute(u"cancel.requested_by"_s).toString(u"?"_s));
             }
             p.setPen(bar.queued ? pal.color(QPalette::Text) : textOn(c));
             const QRectF tr = bar.rect.adjusted(4, 0, -2, 0).intersected(QRectF(m_vp.left, 0, w, h));

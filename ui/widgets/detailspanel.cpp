@@ -170,7 +170,8 @@ void DetailsPanel::showJob(const JobInfo &j, const QList<LogEntry> &logs, const 
         item->setForeground(1, detail::stateColor(s.status == SpanStatus::Error       ? JobState::Failed
                                                   : s.status == SpanStatus::Cancelled ? JobState::Cancelled
                                                                                       : JobState::Succeeded));
-        for (auto it = s.attributes.constBegin(); it != s.attributes.constEnd(); ++it)
+        const auto attributes = s.allAttributes();
+        for (auto it = attributes.constBegin(); it != attributes.constEnd(); ++it)
             addJson(item, it.key(), *it);
         for (const auto &e : s.events)
             addJson(item, u"event: "_s + e.name, e.attributes);
