@@ -183,8 +183,8 @@ QCoro::Task<void> runFiles(BenchOptions options, BenchReport &report)
         QString problem;
         if (info.state != JobState::Succeeded)
             problem = u"%1: %2"_s.arg(entries[i].path, info.error.message);
-        else if (info.result[u"hex"_s].toString() != entries[i].expected)
-            problem = u"%1: digest %2, expected %3"_s.arg(entries[i].path, info.result[u"hex"_s].toString(),
+        else if (info.result.toJson()[u"hex"_s].toString() != entries[i].expected)
+            problem = u"%1: digest %2, expected %3"_s.arg(entries[i].path, info.result.toJson()[u"hex"_s].toString(),
                                                           entries[i].expected);
         if (!problem.isEmpty() && !wrong++)
             first = problem;

@@ -93,8 +93,8 @@ QCoro::Task<void> drive(Runtime &rt, QStringList lines, qint64 sleepers, Outcome
         const auto info = co_await rt.wait(id);
         if (info.state != JobState::Succeeded)
             ++out.unsuccessful;
-        else if (info.result.isObject())
-            out.sum += info.result[u"id"_s].toInteger();
+        else if (info.result.toJson().isObject())
+            out.sum += info.result.toJson()[u"id"_s].toInteger();
     }
     out.done = true;
 }

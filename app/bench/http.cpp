@@ -50,7 +50,7 @@ void check(Load &load, const JobOutcome &outcome)
         problem = u"refused"_s;
     else if (outcome.job->state != JobState::Succeeded)
         problem = outcome.job->error.message;
-    else if (const auto got = outcome.job->result.toInteger(); got != bodyBytes)
+    else if (const auto got = outcome.job->result.toJson().toInteger(); got != bodyBytes)
         problem = got < 0 ? u"status %1"_s.arg(-got) : u"body of %1 bytes"_s.arg(got);
     if (problem.isEmpty()) {
         ++load.ok;

@@ -118,7 +118,7 @@ QCoro::Task<Timing> runThroughRuntime(const QString &file, qint64 n, QString &fa
         failure = QString::fromUtf8(QJsonDocument(outcome.toJson()).toJson(QJsonDocument::Compact));
         co_return timing;
     }
-    const auto result = outcome.job->result.toObject();
+    const auto result = outcome.job->result.toJson().toObject();
     timing.insertS = result[u"insert_s"_s].toDouble();
     timing.selectS = result[u"select_s"_s].toDouble();
     timing.scan = {result[u"rows"_s].toInteger(), result[u"sum"_s].toDouble(), result[u"name_bytes"_s].toInteger()};

@@ -52,7 +52,7 @@ QCoro::Task<void> runTimers(BenchOptions options, BenchReport &report)
     for (const auto id : ids) {
         const auto info = co_await runtime.wait(id);
         if (info.state == JobState::Succeeded)
-            sum += info.result.toInteger();
+            sum += info.result.toJson().toInteger();
     }
     const double wall = nowSeconds() - t0;
 

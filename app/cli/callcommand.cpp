@@ -56,7 +56,7 @@ QCoro::Task<int> runCall(Runtime &runtime, CallRequest request, SubmitOptions op
     const auto &job = *outcome.job;
     if (job.state == JobState::Succeeded) {
         if (!streaming)
-            printJson(job.result, pretty);
+            printJson(job.result.toJson(), pretty);
         co_return Success;
     }
     printJson(job.toJson(), pretty);

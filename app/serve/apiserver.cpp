@@ -683,7 +683,7 @@ void ApiServer::settle(Watcher &w, const JobInfo &job)
             ex.begin(200, "application/x-ndjson");
             ex.end();
         } else {
-            ex.sendJson(200, job.result);
+            ex.sendJson(200, job.result.toJson());
         }
         return;
     }

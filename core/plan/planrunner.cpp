@@ -254,7 +254,7 @@ void PlanRunner::Private::onJobEnded(int i, const JobInfo &info)
     if (info.startedMs && info.finishedMs)
         inst.durationMs = info.finishedMs - info.startedMs;
     const auto state = planStateOf(info.state);
-    settle(i, state, state == PlanJobState::Succeeded ? info.result : QJsonValue(), info.error);
+    settle(i, state, state == PlanJobState::Succeeded ? info.result.toJson() : QJsonValue(), info.error);
 }
 
 void PlanRunner::Private::settle(int i, PlanJobState state, QJsonValue result, JobError error)

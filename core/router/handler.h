@@ -5,6 +5,8 @@
 #include <QJsonValue>
 #include <QString>
 
+#include "runtime/jobresult.h"
+
 #include <qcoro/qcoroasyncgenerator.h>
 #include <qcoro/qcorotask.h>
 
@@ -29,7 +31,7 @@ QString nameOf(HandlerKind kind);
 /// a cancelled job pays one exception (its own) instead of one more per awaiting frame.
 struct HandlerOutcome
 {
-    QJsonValue value;
+    JobResult value;
     std::exception_ptr error; ///< set when the handler threw
 };
 
@@ -38,7 +40,7 @@ struct Handler
 {
     HandlerKind kind = HandlerKind::Async;
     std::function<QCoro::Task<HandlerOutcome>(Context &)> async;
-    std::function<QJsonValue(Context &)> sync;
+    std::function<JobResult(Context &)> sync;
     std::function<QCoro::AsyncGenerator<QJsonValue>(Context &)> streaming;
 };
 
@@ -54,17 +56,27 @@ struct IsGenerator : std::false_type {};
 template<typename T>
 struct IsGenerator<QCoro::AsyncGenerator<T>> : std::true_type { using Value = T; };
 
-/// Types a handler may return (or yield, or co_return): converted to JSON for the caller.
+/// Types a handler may return (or co_return): JSON, or a TypedResult kept as itself.
 template<typename T>
-inline constexpr bool isJsonResult = std::is_void_v<T> || std::is_constructible_v<QJsonValue, T>;
+inline constexpr bool isJsonResult = std::is_void_v<T> || std::is_constructible_v<QJsonValue, T>
+                                     || TypedResult<std::decay_t<T>>;
 
 template<typename T>
-QJsonValue toJsonResult(T &&value)
+QJsonValue toJsonValue(T &&value)
 {
     if constexpr (std::is_integral_v<std::decay_t<T>> && !std::is_same_v<std::decay_t<T>, bool>)
         return QJsonValue(qint64(value));
     else
         return QJsonValue(std::forward<T>(value));
+}
+
+template<typename T>
+JobResult toJobResult(T &&value)
+{
+    if constexpr (TypedResult<std::decay_t<T>>)
+        return JobResult::fromValue(std::forward<T>(value));
+    else
+        return toJsonValue(std::forward<T>(value));
 }
 
 template<typename F>
@@ -74,8 +86,9 @@ Handler makeHandler(F &&f)
     static_assert(std::is_invocable_v<Fn &, Context &>,
                   "A coroute handler must be callable as handler(coroute::Context &ctx) and return "
                   "QCoro::Task<T> (async, on the loop), QCoro::AsyncGenerator<T> (streaming) or a "
-                  "plain T (sync, run on the pool), where T is void or convertible to QJsonValue "
-                  "(QJsonObject, QJsonArray, QString, bool, an integer or a double).");
+                  "plain T (sync, run on the pool), where T is void, convertible to QJsonValue "
+                  "(QJsonObject, QJsonArray, QString, bool, an integer or a double) or a type with "
+                  "toJson() (coroute::TypedResult).");
     if constexpr (std::is_invocable_v<Fn &, Context &>) {
         using R = std::invoke_result_t<Fn &, Context &>;
         Handler h;
@@ -83,8 +96,9 @@ Handler makeHandler(F &&f)
         if constexpr (IsTask<R>::value) {
             using T = typename IsTask<R>::Value;
             static_assert(isJsonResult<T>,
-                          "An async coroute handler must return QCoro::Task<T> where T is void or "
-                          "convertible to QJsonValue (QJsonObject, QJsonArray, QString, bool, number).");
+                          "An async coroute handler must return QCoro::Task<T> where T is void, "
+                          "convertible to QJsonValue (QJsonObject, QJsonArray, QString, bool, number) "
+                          "or a type with toJson() (coroute::TypedResult).");
             h.kind = HandlerKind::Async;
             h.async = [fn](Context &ctx) -> QCoro::Task<HandlerOutcome> {
                 try {
@@ -93,7 +107,7 @@ Handler makeHandler(F &&f)
                         co_return HandlerOutcome{};
                     } else {
                         auto value = co_await (*fn)(ctx);
-                        co_return HandlerOutcome{toJsonResult(std::move(value)), {}};
+                        co_return HandlerOutcome{toJobResult(std::move(value)), {}};
                     }
                 } catch (...) {
                     co_return HandlerOutcome{{}, std::current_exception()};
@@ -112,22 +126,22 @@ Handler makeHandler(F &&f)
                     auto gen = (*fn)(ctx);
                     auto it = co_await gen.begin();
                     while (it != gen.end()) {
-                        co_yield toJsonResult(*it);
+                        co_yield toJsonValue(*it);
                         co_await ++it;
                     }
                 };
             }
         } else {
             static_assert(isJsonResult<R>,
-                          "A sync coroute handler must return void or a type convertible to "
-                          "QJsonValue; to run on the loop return QCoro::Task<T> instead.");
+                          "A sync coroute handler must return void, a type convertible to QJsonValue "
+                          "or a type with toJson(); to run on the loop return QCoro::Task<T> instead.");
             h.kind = HandlerKind::Sync;
-            h.sync = [fn](Context &ctx) -> QJsonValue {
+            h.sync = [fn](Context &ctx) -> JobResult {
                 if constexpr (std::is_void_v<R>) {
                     (*fn)(ctx);
                     return QJsonValue();
                 } else {
-                    return toJsonResult((*fn)(ctx));
+                    return toJobResult((*fn)(ctx));
                 }
             };
         }

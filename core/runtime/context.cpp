@@ -206,7 +206,7 @@ QCoro::Task<QJsonValue> Context::call(QString method, QString path, QJsonObject 
     const auto child = co_await m_runtime.wait(childId);
     onStop.reset();
     if (child.state == JobState::Succeeded)
-        co_return child.result;
+        co_return child.result.toJson();
     if (child.state == JobState::Cancelled
         && (child.cancelReason == CancelReason::Parent || child.cancelReason == reasonOnStop))
         throw Cancelled(child.cancelReason);

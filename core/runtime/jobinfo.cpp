@@ -80,7 +80,7 @@ QJsonObject JobInfo::toJson() const
         o.insert(u"cancelled_by"_s, cancelledBy);
     }
     if (state == JobState::Succeeded)
-        o.insert(u"result"_s, result);
+        o.insert(u"result"_s, result.toJson());
     if (!error.isNull())
         o.insert(u"error"_s, error.toJson());
     return o;

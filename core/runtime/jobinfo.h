@@ -4,6 +4,7 @@
 #include "router/handler.h"
 #include "router/route.h"
 #include "runtime/error.h"
+#include "runtime/jobresult.h"
 #include "runtime/jobstate.h"
 #include "trace/spandata.h"
 
@@ -60,7 +61,7 @@ struct JobInfo
     QString waitingOn;      ///< what the job is suspended on, when known
     QStringList warnings;
 
-    QJsonValue result;      ///< with succeeded
+    JobResult result;       ///< with succeeded
     JobError error;         ///< with failed / timed_out
 
     /// "GET /items/42"

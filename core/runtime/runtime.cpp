@@ -194,11 +194,11 @@ public:
     }
 
     detail::Detached run(std::shared_ptr<detail::JobRecord> rec, RouteMatch match, SubmitOptions options);
-    QCoro::Task<QJsonValue> invoke(const Route &route, Context &ctx, const SubmitOptions &options);
-    QCoro::Task<QJsonValue> invokeWithRetry(const Route &route, Context &ctx, const SubmitOptions &options,
+    QCoro::Task<JobResult> invoke(const Route &route, Context &ctx, const SubmitOptions &options);
+    QCoro::Task<JobResult> invokeWithRetry(const Route &route, Context &ctx, const SubmitOptions &options,
                                             detail::JobRecord &rec);
     void startTimeout(detail::JobRecord &rec, std::chrono::milliseconds limit);
-    void finish(detail::JobRecord &rec, Context &ctx, JobState state, QJsonValue result, JobError error);
+    void finish(detail::JobRecord &rec, Context &ctx, JobState state, JobResult result, JobError error);
     void abandon(detail::JobRecord &rec);
 };
 
@@ -520,14 +520,14 @@ void Runtime::Private::startTimeout(detail::JobRecord &rec, std::chrono::millise
     });
 }
 
-QCoro::Task<QJsonValue> Runtime::Private::invoke(const Route &route, Context &ctx, const SubmitOptions &options)
+QCoro::Task<JobResult> Runtime::Private::invoke(const Route &route, Context &ctx, const SubmitOptions &options)
 {
     switch (route.handler.kind) {
     case HandlerKind::Async: {
         auto outcome = co_await route.handler.async(ctx);
         if (outcome.error)
             std::rethrow_exception(outcome.error); // the retry policy looks at it
-        co_return QJsonValue(outcome.value);
+        co_return JobResult(outcome.value);
     }
     case HandlerKind::Sync:
         co_return co_await runInPool(pool, [&route, &ctx] { return route.handler.sync(ctx); }, ctx.token());
@@ -541,13 +541,13 @@ QCoro::Task<QJsonValue> Runtime::Private::invoke(const Route &route, Context &ct
                 options.onItem(*it);
             co_await ++it;
         }
-        co_return items;
+        co_return JobResult(QJsonValue(items));
     }
     }
-    co_return QJsonValue();
+    co_return JobResult();
 }
 
-QCoro::Task<QJsonValue> Runtime::Private::invokeWithRetry(const Route &route, Context &ctx,
+QCoro::Task<JobResult> Runtime::Private::invokeWithRetry(const Route &route, Context &ctx,
                                                           const SubmitOptions &options, detail::JobRecord &rec)
 {
     const auto &policy = options.retry ? *options.retry : route.policy.retry;
@@ -577,7 +577,7 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
     Context ctx(*q, rec->info.id, match.route, std::move(match.pathParams), std::move(match.query),
                 std::move(match.body), token, options.traceId, options.parentSpan, rec->createdNs);
     rec->context = &ctx;
-    QJsonValue result;
+    JobResult result;
     JobError error;
     bool timedOut = false;
     bool cancelled = false;
@@ -668,7 +668,7 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
     }
 }
 
-void Runtime::Private::finish(detail::JobRecord &rec, Context &ctx, JobState state, QJsonValue result, JobError error)
+void Runtime::Private::finish(detail::JobRecord &rec, Context &ctx, JobState state, JobResult result, JobError error)
 {
     rec.info.finishedMs = nowMs();
     rec.info.result = std::move(result);

@@ -553,7 +553,7 @@ HistoryStore::Private::Outcome HistoryStore::Private::writeBatch(std::deque<Item
             job.bind(21, j.progressText.isEmpty() ? QString() : j.progressText);
             job.bind(22, j.waitingOn.isEmpty() ? QString() : j.waitingOn);
             job.bind(23, warnings.isEmpty() ? QString() : jsonText(warnings));
-            job.bind(24, j.state == JobState::Succeeded ? jsonText(j.result) : QString());
+            job.bind(24, j.state == JobState::Succeeded ? jsonText(j.result.toJson()) : QString());
             job.bind(25, j.error.isNull() ? QString() : jsonText(j.error.toJson()));
             if (job.step() != SQLITE_DONE) {
                 err = QString::fromUtf8(sqlite3_errmsg(writeDb));

@@ -131,7 +131,7 @@ private Q_SLOTS:
                         ++interruptedSeen;
                     if (job.state == JobState::Succeeded) {
                         ++succeeded;
-                        QCOMPARE(job.result.toObject().value(u"slept_ms"_s).toInt(), 5);
+                        QCOMPARE(job.result.toJson().toObject().value(u"slept_ms"_s).toInt(), 5);
                     }
                 }
                 QVERIFY2(succeeded >= succeededBefore.value(run.id),

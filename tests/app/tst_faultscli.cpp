@@ -200,7 +200,7 @@ private Q_SLOTS:
         QVERIFY(jobs.size() < 2000 || runs.first().state != u"finished"_s);
         for (const auto &j : jobs) {
             if (j.state == JobState::Succeeded)
-                QCOMPARE(j.result.toObject().value(u"slept_ms"_s).toInt(), 1);
+                QCOMPARE(j.result.toJson().toObject().value(u"slept_ms"_s).toInt(), 1);
         }
     }
 };

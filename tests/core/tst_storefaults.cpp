@@ -126,7 +126,7 @@ private Q_SLOTS:
         const auto jobs = store->jobs(run);
         QCOMPARE(jobs.size(), 200);
         for (const auto &j : jobs)
-            QCOMPARE(j.result.toObject().value(u"n"_s).toInteger(), qint64(j.id));
+            QCOMPARE(j.result.toJson().toObject().value(u"n"_s).toInteger(), qint64(j.id));
         QCOMPARE(store->run(run)->state, u"finished"_s);
         store.reset();
         QCOMPARE(integrity(path), u"ok"_s);

@@ -144,8 +144,8 @@ void DetailsPanel::showJob(const JobInfo &j, const QList<LogEntry> &logs, const 
         }
     }
     if (j.state == JobState::Succeeded) {
-        auto *result = section(m_tree, u"Result"_s, scalarText(j.result));
-        addJson(result, u"result"_s, j.result);
+        auto *result = section(m_tree, u"Result"_s, scalarText(j.result.toJson()));
+        addJson(result, u"result"_s, j.result.toJson());
     }
     if (!j.error.isNull()) {
         auto *error = section(m_tree, u"Error"_s, j.error.message);

@@ -123,7 +123,7 @@ JobsPanel::JobsPanel(JobTreeModel *model, RuntimeHost *host, QWidget *parent)
         QStringList parts;
         for (const auto id : selectedJobs()) {
             if (const auto *j = m_model->job(id)) {
-                const QJsonValue v = j->state == JobState::Succeeded ? j->result : QJsonValue(j->error.toJson());
+                const QJsonValue v = j->state == JobState::Succeeded ? j->result.toJson() : QJsonValue(j->error.toJson());
                 parts << QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Indented))
                              .trimmed().mid(1).chopped(1).trimmed();
             }

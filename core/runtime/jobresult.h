@@ -1,0 +1,103 @@
+#pragma once
+
+#include <QJsonValue>
+
+#include <concepts>
+#include <memory>
+#include <mutex>
+#include <typeinfo>
+#include <utility>
+
+namespace coroute {
+
+namespace detail {
+template<typename T>
+concept HasToJsonMember = requires(const T &t) {
+    { t.toJson() } -> std::convertible_to<QJsonValue>;
+};
+template<typename T>
+concept HasToJsonFunction = requires(const T &t) {
+    { toJson(t) } -> std::convertible_to<QJsonValue>;
+};
+} // namespace detail
+
+/// A type a handler may return as itself: it has `QJsonObject toJson() const` (or any result
+/// convertible to QJsonValue), or a free `toJson(const T &)` found by argument lookup.
+template<typename T>
+concept TypedResult = !std::is_constructible_v<QJsonValue, T>
+                      && (detail::HasToJsonMember<T> || detail::HasToJsonFunction<T>);
+
+/// A job's result: JSON, or the typed value its handler returned. A typed value becomes JSON
+/// only when someone reads it as JSON (the history writer, a trace, the GUI), once, on the
+/// thread that asks first: building JSON on the runtime's thread per job would cost more than
+/// dispatching it. Copies share the value. Safe to read from any thread.
+class JobResult
+{
+public:
+    /// No result.
+    JobResult() = default;
+    /// A JSON result.
+    JobResult(QJsonValue json) : m_json(std::move(json)) {}
+
+    /// A typed result; its JSON is made on first use.
+    template<TypedResult T>
+    static JobResult fromValue(T value)
+    {
+        JobResult r;
+        r.m_typed = std::make_shared<const Typed<T>>(std::move(value));
+        return r;
+    }
+
+    /// The result as JSON (undefined for no result).
+    QJsonValue toJson() const
+    {
+        if (!m_typed)
+            return m_json;
+        std::call_once(m_typed->converted, [this] { m_typed->json = m_typed->convert(); });
+        return m_typed->json;
+    }
+
+    /// The handler's typed value, when it returned a T; null otherwise.
+    template<typename T>
+    const T *value() const
+    {
+        if (!m_typed || m_typed->type() != typeid(T))
+            return nullptr;
+        return &static_cast<const Typed<T> *>(m_typed.get())->value;
+    }
+
+    /// True for a typed result (value<T>() gives it), false for JSON.
+    bool isTyped() const { return bool(m_typed); }
+
+    /// Results are equal when their JSON is.
+    friend bool operator==(const JobResult &a, const JobResult &b) { return a.toJson() == b.toJson(); }
+
+private:
+    struct Holder
+    {
+        virtual ~Holder() = default;
+        virtual QJsonValue convert() const = 0;
+        virtual const std::type_info &type() const = 0;
+        mutable std::once_flag converted;
+        mutable QJsonValue json;
+    };
+    template<typename T>
+    struct Typed final : Holder
+    {
+        explicit Typed(T v) : value(std::move(v)) {}
+        QJsonValue convert() const override
+        {
+            if constexpr (detail::HasToJsonMember<T>)
+                return QJsonValue(value.toJson());
+            else
+                return QJsonValue(toJson(value));
+        }
+        const std::type_info &type() const override { return typeid(T); }
+        T value;
+    };
+
+    QJsonValue m_json;
+    std::shared_ptr<const Holder> m_typed;
+};
+
+} // namespace coroute
