@@ -217,7 +217,7 @@ private Q_SLOTS:
                 }
                 ++listed;
                 for (const auto &entry : info.result.toArray()) {
-                    if (entry.toObject().value(u"path"_s).toString().contains(u"secret.txt"_s))
+                    if (entry.toObject().value(u"path"_s).toString() == u"dir/secret.txt"_s)
                         metadataLeaks << QString::fromUtf8(QJsonDocument(entry.toObject()).toJson());
                 }
             }
