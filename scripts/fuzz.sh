@@ -3,6 +3,8 @@
 # with ASan+UBSan, starting from the seed corpus in tests/fuzz/corpus/. New interesting inputs
 # collect in build/fuzz/corpus/<target>/ (not committed); a crash, hang or leak stops the run
 # and leaves its input in build/fuzz/artifacts/. Prints the executions each target reached.
+# With FUZZ_MERGE=1 the new inputs that add coverage are merged (libFuzzer's -merge=1) into
+# tests/fuzz/corpus/<target>/, to be committed as regression inputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
@@ -28,5 +30,11 @@ for t in $targets; do
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo "?")
   echo "fuzz_$t: $execs executions in ${seconds}s, coverage $cov edges"
+  if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+    before=$(ls "tests/fuzz/corpus/$t" | wc -l)
+    "$out/tests/fuzz/fuzz_$t" -merge=1 -timeout=10 -rss_limit_mb=2048 \
+      "tests/fuzz/corpus/$t" "$out/corpus/$t" > "$out/merge_$t.log" 2>&1 || status=1
+    echo "fuzz_$t: corpus $before -> $(ls "tests/fuzz/corpus/$t" | wc -l) inputs"
+  fi
 done
 exit $status

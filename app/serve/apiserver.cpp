@@ -1,5 +1,8 @@
 #include "serve/apiserver.h"
 
+#include "serve/connectionguard_p.h"
+#include "serve/exchange_p.h"
+
 #include "runtime/runtime.h"
 
 #include <QCoreApplication>
@@ -18,9 +21,6 @@ namespace coroute::serve {
 Q_LOGGING_CATEGORY(lcServe, "coroute.serve", QtInfoMsg)
 
 namespace detail {
-
-using Header = std::pair<QByteArray, QByteArray>;
-using Headers = QList<Header>;
 
 QByteArray jsonBytes(const QJsonValue &value)
 {
@@ -56,104 +56,20 @@ QByteArray reasonPhrase(int status)
     }
 }
 
-/// One response in the making, possibly long after handleRequest() returned: a plain answer
-/// with Content-Length, or a chunked stream (JSON lines, server-sent events). The socket may
-/// go away at any time (the client hung up); every write checks it first.
-class Exchange
+Exchange::~Exchange()
 {
-public:
-    /// With keepAlive false the connection closes once the response is written, unless
-    /// deferClose: then its owner closes it later.
-    /// device is the client's socket, or any writable device (ApiServer::handleRaw()).
-    Exchange(QIODevice *device, bool keepAlive, bool deferClose = false)
-        : m_socket(device), m_keepAlive(keepAlive), m_deferClose(deferClose)
-    {
-    }
-    ~Exchange() { QObject::disconnect(m_onDisconnect); }
-    Q_DISABLE_COPY_MOVE(Exchange)
+    QObject::disconnect(m_onDisconnect);
+    if (!m_finished && m_guard)
+        m_guard->responseAbandoned();
+}
 
-    /// The client's socket; null for a plain device.
-    QAbstractSocket *socket() const { return qobject_cast<QAbstractSocket *>(m_socket.data()); }
-    bool isOpen() const
-    {
-        if (const auto *s = socket())
-            return s->state() == QAbstractSocket::ConnectedState;
-        return m_socket && m_socket->isWritable();
-    }
-    bool started() const { return m_started; }
-    bool finished() const { return m_finished; }
-    void setOnDisconnect(QMetaObject::Connection c) { m_onDisconnect = c; }
-
-    void send(int status, const QByteArray &contentType, const QByteArray &body, const Headers &extra = {})
-    {
-        if (m_started)
-            return;
-        Headers headers = extra;
-        headers.append(Header("Content-Type", contentType));
-        headers.append(Header("Content-Length", QByteArray::number(body.size())));
-        writeHead(status, headers);
-        write(body);
-        m_finished = true;
-        close();
-    }
-    void sendJson(int status, const QJsonValue &json, const Headers &extra = {})
-    {
-        send(status, "application/json", jsonBytes(json), extra);
-    }
-    /// Starts a chunked response; chunk() adds to it, end() finishes it.
-    void begin(int status, const QByteArray &contentType, const Headers &extra = {})
-    {
-        if (m_started)
-            return;
-        Headers headers = extra;
-        headers.append(Header("Content-Type", contentType));
-        headers.append(Header("Transfer-Encoding", "chunked"));
-        writeHead(status, headers);
-    }
-    void chunk(const QByteArray &data)
-    {
-        if (!m_started || m_finished || data.isEmpty())
-            return;
-        write(QByteArray::number(data.size(), 16) + "\r\n" + data + "\r\n");
-    }
-    void end()
-    {
-        if (!m_started || m_finished)
-            return;
-        m_finished = true;
-        write("0\r\n\r\n");
-        close();
-    }
-
-private:
-    void writeHead(int status, const Headers &headers)
-    {
-        m_started = true;
-        QByteArray head = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
-        for (const auto &[name, value] : headers)
-            head += name + ": " + value + "\r\n";
-        head += "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
-        head += m_keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
-        write(head);
-    }
-    void write(const QByteArray &bytes)
-    {
-        if (isOpen())
-            m_socket->write(bytes);
-    }
-    void close()
-    {
-        if (!m_keepAlive && !m_deferClose && isOpen() && socket())
-            socket()->disconnectFromHost(); // after the pending bytes are written
-    }
-
-    QPointer<QIODevice> m_socket;
-    QMetaObject::Connection m_onDisconnect;
-    bool m_keepAlive = true;
-    bool m_deferClose = false;
-    bool m_started = false;
-    bool m_finished = false;
-};
+void Exchange::close()
+{
+    if (m_guard)
+        m_guard->responseFinished(m_keepAlive);
+    if (!m_keepAlive && !m_deferClose && isOpen() && socket())
+        socket()->disconnectFromHost(); // after the pending bytes are written
+}
 
 /// A response that waits for a job: its answer, its JSON lines, or its server-sent events.
 struct Watcher
@@ -234,116 +150,9 @@ QString methodName(QHttpServerRequest::Method method)
     }
 }
 
-/// Keeps oversized bodies out of memory. Qt 6.4's QAbstractHttpServer buffers a whole request
-/// before handleRequest() sees it, so this reads ahead of it on each socket: the declared
-/// Content-Length, and the bytes actually received (for chunked or lying uploads). A refused
-/// request gets its 413 at once; the rest of its upload is read and dropped (a reset while the
-/// client still sends would lose the answer), then the connection closes.
-class BodyGuard : public QObject
-{
-public:
-    BodyGuard(QTcpSocket *socket, qint64 maxBody, QObject *server)
-        : QObject(socket), m_socket(socket), m_maxBody(maxBody), m_server(server)
-    {
-        // Connected before QAbstractHttpServer's own readyRead handler, so it runs first.
-        connect(socket, &QIODevice::readyRead, this, &BodyGuard::onReadyRead);
-    }
-
-private:
-    static constexpr qint64 HeaderAllowance = 64 * 1024;
-
-    void onReadyRead()
-    {
-        if (m_refused) {
-            m_received += m_socket->readAll().size();
-            if (m_expected >= 0 && m_received >= m_expected)
-                m_socket->disconnectFromHost();
-            else
-                m_idle.start(); // no declared length: close once the client goes quiet
-            return;
-        }
-        if (!m_socket->isTransactionStarted()) {
-            // A new request starts here (the server opens a read transaction per request).
-            m_received = 0;
-            const QByteArray head = m_socket->peek(HeaderAllowance);
-            if (const auto end = head.indexOf("\r\n\r\n"); end >= 0) {
-                const qint64 declared = contentLength(head.left(end));
-                if (declared > m_maxBody)
-                    return refuse(end + 4 + declared);
-            }
-        }
-        m_received += m_socket->bytesAvailable(); // only what the server has not parsed yet
-        if (m_received > m_maxBody + HeaderAllowance)
-            refuse(-1);
-    }
-
-    static qint64 contentLength(const QByteArray &head)
-    {
-        for (const auto &line : head.split('\n')) {
-            const auto colon = line.indexOf(':');
-            if (colon > 0 && line.left(colon).trimmed().toLower() == "content-length") {
-                bool ok = false;
-                const qint64 n = line.mid(colon + 1).trimmed().toLongLong(&ok);
-                return ok ? n : -1;
-            }
-        }
-        return -1;
-    }
-
-    void refuse(qint64 expectedTotal)
-    {
-        m_refused = true;
-        m_expected = expectedTotal;
-        // The server must not parse (and buffer) this request any further.
-        QObject::disconnect(m_socket, &QIODevice::readyRead, m_server, nullptr);
-        if (m_socket->isTransactionStarted())
-            m_socket->commitTransaction();
-        m_received += m_socket->readAll().size();
-        qCInfo(lcServe) << "refused a request body over" << m_maxBody << "bytes from"
-                        << m_socket->peerAddress().toString();
-        Exchange ex(m_socket, false, true); // closed below, once the upload is drained
-        sendDetail(ex, 413, u"request body larger than %1 bytes"_s.arg(m_maxBody));
-        if (m_expected >= 0 && m_received >= m_expected) {
-            m_socket->disconnectFromHost();
-        } else if (m_expected < 0) {
-            m_idle.setSingleShot(true);
-            m_idle.setInterval(500);
-            connect(&m_idle, &QTimer::timeout, m_socket, &QAbstractSocket::disconnectFromHost);
-            m_idle.start();
-        }
-        // A client that never finishes its upload is cut off.
-        QTimer::singleShot(10000, m_socket, [s = m_socket] { s->abort(); });
-    }
-
-    QTcpSocket *m_socket;
-    qint64 m_maxBody;
-    QObject *m_server;
-    qint64 m_received = 0;
-    qint64 m_expected = -1;
-    bool m_refused = false;
-    QTimer m_idle;
-};
-
 } // namespace detail
 
 using namespace detail;
-
-/// Hands each accepted socket to ApiServer::guardSocket() before QAbstractHttpServer sees it.
-class GuardedTcpServer : public QTcpServer
-{
-public:
-    explicit GuardedTcpServer(ApiServer *owner) : QTcpServer(owner), m_owner(owner) {}
-    QTcpSocket *nextPendingConnection() override
-    {
-        auto *socket = QTcpServer::nextPendingConnection();
-        if (socket)
-            m_owner->guardSocket(socket);
-        return socket;
-    }
-
-private:
-    ApiServer *m_owner;
-};
 
 struct ApiServer::Request
 {
@@ -364,7 +173,11 @@ ApiServer::~ApiServer() = default;
 
 bool ApiServer::start(const ListenAddress &address, QString *error)
 {
-    auto *tcp = new GuardedTcpServer(this);
+    const auto track = [this](QTcpSocket *socket) {
+        m_sockets.removeAll(nullptr);
+        m_sockets.append(socket);
+    };
+    auto *tcp = new GuardedTcpServer(m_options, this, track, this);
     if (!tcp->listen(address.host, address.port)) {
         *error = u"cannot listen on %1: %2"_s.arg(address.url(), tcp->errorString());
         delete tcp;
@@ -397,11 +210,9 @@ qint64 ApiServer::bytesToWrite() const
     return n;
 }
 
-void ApiServer::guardSocket(QTcpSocket *socket)
+int ApiServer::openConnections() const
 {
-    m_sockets.removeAll(nullptr);
-    m_sockets.append(socket);
-    new BodyGuard(socket, m_options.maxBodyBytes, this);
+    return m_tcp ? m_tcp->openConnections() : 0;
 }
 
 void ApiServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
@@ -416,6 +227,10 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     // Copy what is needed now: QAbstractHttpServer reuses the request for the next one.
     const bool keepAlive = request.value("connection").toLower() != "close";
     auto ex = std::make_shared<Exchange>(socket, keepAlive && !m_stopping);
+    if (auto *guard = ConnectionGuard::of(socket)) {
+        guard->requestStarted(); // before dispatch: the answer may be complete when it returns
+        ex->setGuard(guard);
+    }
     dispatch(methodName(request.method()), request.url(), request.value("authorization"), request.body(), ex);
     return true;
 }

@@ -14,7 +14,6 @@
 #include <memory>
 #include <utility>
 
-class QTcpServer;
 class QHttpServerRequest;
 class QUrl;
 
@@ -26,6 +25,7 @@ namespace coroute::serve {
 
 namespace detail {
 class Exchange;
+class GuardedTcpServer;
 struct Watcher;
 }
 
@@ -34,6 +34,17 @@ struct ApiServerOptions
 {
     QByteArray token;              ///< required as "Authorization: Bearer <token>" on every request
     qint64 maxBodyBytes = 1 << 20; ///< larger request bodies are refused with 413
+    /// A request's line and headers must arrive within this (from the connect, or from the
+    /// request's first byte on a kept-alive connection), else 408 and the connection closes.
+    int headerTimeoutMs = 10000;
+    /// A request body must make progress at least this often, else 408 and close.
+    int bodyTimeoutMs = 10000;
+    /// A kept-alive connection with no request under way is closed after this.
+    int idleTimeoutMs = 30000;
+    /// Connections open at once; more are answered 503 and closed.
+    int maxConnections = 512;
+    /// Connections open at once from one peer address; more are answered 503 and closed.
+    int maxConnectionsPerPeer = 256;
 };
 
 /// One HTTP request as it came off the wire (for ApiServer::handleRaw()).
@@ -56,6 +67,8 @@ struct RawRequest
 /// QHttpServerResponder keeps a raw socket pointer and knows no reason phrase for 499.
 /// Requests on one connection are answered in order as long as the client waits for each
 /// answer (browsers, curl and QNetworkAccessManager do; HTTP pipelining is not supported).
+/// Slow, silent and surplus clients are cut off by the limits of ApiServerOptions (see
+/// detail::ConnectionGuard): deadlines apply to receiving requests, never to sending answers.
 /// Lives on the runtime's thread.
 class ApiServer : public QAbstractHttpServer
 {
@@ -75,6 +88,8 @@ public:
     int pendingResponses() const { return int(m_watchers.size()); }
     /// Bytes not yet written to any client socket (to let a shutdown drain them).
     qint64 bytesToWrite() const;
+    /// Client connections open now (refused ones not counted).
+    int openConnections() const;
 
     /// Handles one request exactly as one read off a socket (token check, body limit, JSON,
     /// routes and /_jobs), writing the HTTP response to out instead, now or once its job
@@ -87,9 +102,7 @@ protected:
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
-    friend class GuardedTcpServer;
     struct Request;
-    void guardSocket(QTcpSocket *socket);
     void dispatch(const QString &method, const QUrl &url, QByteArrayView authorization, const QByteArray &body,
                   const std::shared_ptr<detail::Exchange> &ex);
     void handle(const Request &request, const std::shared_ptr<detail::Exchange> &ex);
@@ -105,7 +118,7 @@ private:
     Runtime &m_runtime;
     ApiServerOptions m_options;
     BearerAuth m_auth;
-    QTcpServer *m_tcp = nullptr;
+    detail::GuardedTcpServer *m_tcp = nullptr;
     bool m_stopping = false;
     QList<QPointer<QTcpSocket>> m_sockets;
     QMultiHash<JobId, std::shared_ptr<detail::Watcher>> m_watchers;

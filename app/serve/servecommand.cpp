@@ -39,6 +39,29 @@ int serveCommand(const QStringList &args)
     parser.addOption({u"allow-remote"_s, u"Allow a non-loopback --listen address (the API runs any route)."_s});
     parser.addOption({u"max-body"_s, u"Largest request body accepted, in bytes (default 1048576)."_s,
                       u"bytes"_s, u"1048576"_s});
+    const serve::ApiServerOptions defaults;
+    const auto number = [](int n) { return QString::number(n); };
+    parser.addOption({u"header-timeout-ms"_s,
+                      u"A request's line and headers must arrive within this, from the connect (or the "
+                      "request's first byte on a kept-alive connection); else 408 and close (default %1)."_s
+                          .arg(defaults.headerTimeoutMs),
+                      u"ms"_s, number(defaults.headerTimeoutMs)});
+    parser.addOption({u"body-timeout-ms"_s,
+                      u"A request body must make progress at least this often; else 408 and close (default %1)."_s
+                          .arg(defaults.bodyTimeoutMs),
+                      u"ms"_s, number(defaults.bodyTimeoutMs)});
+    parser.addOption({u"idle-timeout-ms"_s,
+                      u"A kept-alive connection with no request under way is closed after this (default %1). "
+                      "Answers and event streams being sent are never cut."_s.arg(defaults.idleTimeoutMs),
+                      u"ms"_s, number(defaults.idleTimeoutMs)});
+    parser.addOption({u"max-connections"_s,
+                      u"Connections open at once; more are answered 503 and closed (default %1)."_s
+                          .arg(defaults.maxConnections),
+                      u"n"_s, number(defaults.maxConnections)});
+    parser.addOption({u"max-connections-per-peer"_s,
+                      u"Connections open at once from one address; more are answered 503 and closed "
+                      "(default %1)."_s.arg(defaults.maxConnectionsPerPeer),
+                      u"n"_s, number(defaults.maxConnectionsPerPeer)});
     if (const auto exit = parseCommandLine(parser, args))
         return *exit;
     if (!parser.positionalArguments().isEmpty()) {
@@ -66,6 +89,20 @@ int serveCommand(const QStringList &args)
     if (!ok || options.maxBodyBytes <= 0) {
         printError(u"--max-body takes a positive number of bytes, got: "_s + parser.value(u"max-body"_s));
         return Usage;
+    }
+    const std::pair<QString, int *> limits[] = {
+        {u"header-timeout-ms"_s, &options.headerTimeoutMs},
+        {u"body-timeout-ms"_s, &options.bodyTimeoutMs},
+        {u"idle-timeout-ms"_s, &options.idleTimeoutMs},
+        {u"max-connections"_s, &options.maxConnections},
+        {u"max-connections-per-peer"_s, &options.maxConnectionsPerPeer},
+    };
+    for (const auto &[name, value] : limits) {
+        *value = parser.value(name).toInt(&ok);
+        if (!ok || *value <= 0) {
+            printError(u"--%1 takes a positive whole number, got: %2"_s.arg(name, parser.value(name)));
+            return Usage;
+        }
     }
     const bool generated = !parser.isSet(u"token"_s);
     options.token = generated ? serve::generateToken() : parser.value(u"token"_s).toUtf8();

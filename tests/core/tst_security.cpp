@@ -144,7 +144,9 @@ private Q_SLOTS:
     void symlinkSwappedBetweenCheckAndUse()
     {
         // A thread keeps swapping root/dir for a symlink to the outside folder (which holds a
-        // file.txt with the secret) and back, while /fs/read and /fs/hash jobs read dir/file.txt.
+        // file.txt with the secret) and back, while /fs/read and /fs/hash jobs read dir/file.txt,
+        // /fs/list lists dir (and the root, recursively), /fs/stat describes dir/file.txt and
+        // /fs/write jobs write into dir.
         Runtime rt;
         registerBuiltins(rt, {.roots = {m_root}});
         const QByteArray dir = QFile::encodeName(m_root + u"/dir"_s);
@@ -186,6 +188,40 @@ private Q_SLOTS:
                     ++inside;
             }
         }
+        // Listings and stats race the same swap: nothing outside the root may be named or
+        // measured (secret.txt exists only outside; the outside file.txt has the secret's size,
+        // the inside one 6 bytes).
+        int listed = 0;
+        int stated = 0;
+        QStringList metadataLeaks;
+        for (int round = 0; round < 80; ++round) {
+            QList<JobId> ids;
+            for (int i = 0; i < 24; ++i) {
+                if (i % 3 == 0)
+                    ids << rt.submit({u"GET"_s, u"/fs/list"_s, {{u"path"_s, u"dir"_s}}, {}}).id;
+                else if (i % 3 == 1)
+                    ids << rt.submit({u"GET"_s, u"/fs/list"_s, {{u"recursive"_s, true}}, {}}).id;
+                else
+                    ids << rt.submit({u"GET"_s, u"/fs/stat"_s, {{u"path"_s, u"dir/file.txt"_s}}, {}}).id;
+            }
+            for (const auto id : std::as_const(ids)) {
+                JobInfo info;
+                test::runCoroutine([&]() -> QCoro::Task<void> { info = co_await rt.wait(id); }(), 60000);
+                if (info.state != JobState::Succeeded)
+                    continue;
+                if (info.route.endsWith(u"/fs/stat"_s)) {
+                    ++stated;
+                    if (info.result.toObject().value(u"size"_s).toInteger() == Secret.size())
+                        metadataLeaks << QString::fromUtf8(QJsonDocument(info.result.toObject()).toJson());
+                    continue;
+                }
+                ++listed;
+                for (const auto &entry : info.result.toArray()) {
+                    if (entry.toObject().value(u"path"_s).toString() == u"dir/secret.txt"_s)
+                        metadataLeaks << QString::fromUtf8(QJsonDocument(entry.toObject()).toJson());
+                }
+            }
+        }
         // Writes race the same swap: none may land outside the root.
         int written = 0;
         for (int round = 0; round < 20; ++round) {
@@ -206,6 +242,9 @@ private Q_SLOTS:
         QVERIFY(swaps > 0);
         QCOMPARE(leaks, 0);
         QVERIFY(inside > 0); // the reads did run, not just fail
+        QVERIFY2(metadataLeaks.isEmpty(), qPrintable(metadataLeaks.join(u"\n"_s)));
+        QVERIFY(listed > 0);
+        QVERIFY(stated > 0);
         QVERIFY(written > 0);
         const auto strays = QDir(m_outside).entryList({u"new*"_s}, QDir::Files);
         QVERIFY2(strays.isEmpty(), qPrintable(strays.join(u", "_s)));

@@ -10,6 +10,11 @@
 #include <QFileInfo>
 #include <QJsonObject>
 
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
@@ -109,6 +114,54 @@ void FileRoots::checkOpened(int fd, const QString &path) const
     const QString real = QFile::decodeName(QByteArray(target, qsizetype(n)));
     if (rootOf(real).isEmpty())
         escapes(path, m_roots.value(0));
+}
+
+int FileRoots::openInside(const QString &canonical, int flags, const QString &path) const
+{
+    const QString root = rootOf(canonical);
+    if (root.isEmpty())
+        escapes(path, m_roots.value(0));
+    const QStringList parts = relativeTo(root, canonical).split(u'/', Qt::SkipEmptyParts);
+    const auto failure = [&](int e, bool last) {
+        const QJsonObject detail{{u"path"_s, path}};
+        if (e == ENOENT || (e == ENOTDIR && !last))
+            return Error(404, u"not_found"_s, u"%1: no such file or folder"_s.arg(path), detail);
+        if (e == ENOTDIR)
+            return Error(400, u"not_a_directory"_s, u"%1 is not a folder"_s.arg(path), detail);
+        const QString why = QString::fromLocal8Bit(std::strerror(e));
+        if (e == EACCES || e == EPERM)
+            return Error(403, u"permission_denied"_s, u"cannot open %1: %2"_s.arg(path, why), detail);
+        return Error(500, u"io_error"_s, u"cannot open %1: %2"_s.arg(path, why), detail);
+    };
+    // The root itself is configuration, trusted as it was made canonical; below it nothing is
+    // followed: each step is opened relative to the one before.
+    int fd = ::open(QFile::encodeName(root).constData(),
+                    (parts.isEmpty() ? flags : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        throw failure(errno, parts.isEmpty());
+    for (qsizetype i = 0; i < parts.size(); ++i) {
+        const bool last = i == parts.size() - 1;
+        const QByteArray name = QFile::encodeName(parts[i]);
+        const int next = ::openat(fd, name.constData(), (last ? flags : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0) {
+            const int e = errno;
+            // O_NOFOLLOW | O_DIRECTORY on a symlink fails with ENOTDIR, not ELOOP: look.
+            struct stat st;
+            const bool link = ::fstatat(fd, name.constData(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+            ::close(fd);
+            if (link || e == ELOOP)
+                escapes(path, root); // resolved as a folder or file, now a link: the swap
+            throw failure(e, last);
+        }
+        ::close(fd);
+        fd = next;
+    }
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) { // O_PATH | O_NOFOLLOW opens a link itself
+        ::close(fd);
+        escapes(path, root);
+    }
+    return fd;
 }
 
 QString FileRoots::lexical(const QString &root, const QString &normalized) const

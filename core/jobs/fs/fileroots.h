@@ -48,6 +48,15 @@ public:
     /// /proc/self/fd) must still lie inside a root, so a folder swapped for a symlink between
     /// the check and the open is caught. Throws Error(403, "forbidden_path") otherwise.
     void checkOpened(int fd, const QString &path) const;
+    /// Opens a resolved canonical path (ResolvedPath::canonical) by walking down from its
+    /// root one component at a time with O_NOFOLLOW (openat), so a folder swapped for a
+    /// symlink after resolution cannot lead the descriptor outside: what it refers to is
+    /// provably inside the root. flags are open(2)'s for the last component (O_PATH to only
+    /// describe it, O_RDONLY | O_DIRECTORY to read a folder); O_NOFOLLOW and O_CLOEXEC are
+    /// added. The caller owns (closes) the descriptor. Throws Error: 403 forbidden_path when a
+    /// component has become a symlink, 404 not_found when one vanished, 400 not_a_directory
+    /// when O_DIRECTORY was asked of a file, 403 permission_denied, 500 io_error.
+    int openInside(const QString &canonical, int flags, const QString &path) const;
     /// The root a canonical or absolute path lies in, or empty when it lies in none.
     QString rootOf(const QString &absolutePath) const;
     /// absolutePath relative to its root ("" for the root itself); empty when outside.

@@ -7,7 +7,6 @@
 #include "runtime/error.h"
 
 #include <QDateTime>
-#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -20,6 +19,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,24 +43,44 @@ QString isoUtc(const QDateTime &t)
     return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : QString();
 }
 
-QString typeOf(const QFileInfo &info)
+QString typeOf(mode_t mode)
 {
-    if (info.isSymLink())
+    if (S_ISLNK(mode))
         return u"symlink"_s;
-    if (info.isDir())
+    if (S_ISDIR(mode))
         return u"dir"_s;
-    if (info.isFile())
+    if (S_ISREG(mode))
         return u"file"_s;
     return u"other"_s;
 }
 
-// "0644": Qt's permission flags as a Unix mode.
-QString octal(QFileDevice::Permissions p)
+QString isoUtc(const struct timespec &t)
 {
-    const int bits = int(p.toInt());
-    const int mode = (((bits >> 12) & 7) << 6) | (((bits >> 4) & 7) << 3) | (bits & 7);
-    return u"0"_s + QString::number(mode, 8).rightJustified(3, u'0');
+    return isoUtc(QDateTime::fromMSecsSinceEpoch(qint64(t.tv_sec) * 1000 + t.tv_nsec / 1000000, Qt::UTC));
 }
+
+// "0644": the permission bits of a mode.
+QString octal(mode_t mode)
+{
+    return u"0"_s + QString::number(mode & 0777, 8).rightJustified(3, u'0');
+}
+
+/// Closes a descriptor when it goes out of scope.
+class Descriptor
+{
+public:
+    explicit Descriptor(int fd) : m_fd(fd) {}
+    ~Descriptor()
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
+    Q_DISABLE_COPY_MOVE(Descriptor)
+    int get() const { return m_fd; }
+
+private:
+    int m_fd;
+};
 
 [[noreturn]] void ioFailure(const QFileDevice &file, const QString &path, const QString &what)
 {
@@ -374,56 +394,93 @@ QCoro::Task<QJsonObject> copyHandler(Context &ctx)
 
 // ---- list ------------------------------------------------------------------------------------
 
-QJsonObject entryJson(const QFileInfo &info, const QString &relative)
+// Listing and stat go by descriptor, as reads do: the folder is opened by FileRoots::openInside()
+// (a walk down from the root that follows no symlink), its entries are read from that
+// descriptor (fdopendir) and described with fstatat(AT_SYMLINK_NOFOLLOW), and sub-folders are
+// opened relative to their parent with O_NOFOLLOW. A folder swapped for a symlink at any
+// moment can make a listing fail or miss entries, never name or measure a file outside.
+
+QJsonObject entryJson(const struct stat &st, const QString &relative)
 {
-    const QString type = typeOf(info);
-    qint64 size = info.isFile() ? info.size() : 0;
-    QString modified;
-    if (info.isSymLink()) {
-        // Describe the link itself: following it could reveal a file outside the root.
-#ifdef Q_OS_UNIX
-        struct stat st;
-        if (::lstat(QFile::encodeName(info.filePath()).constData(), &st) == 0) {
-            size = qint64(st.st_size);
-            modified = isoUtc(QDateTime::fromSecsSinceEpoch(qint64(st.st_mtime), Qt::UTC));
-        }
-#else
-        size = 0;
-#endif
-    } else {
-        modified = isoUtc(info.lastModified());
-    }
-    return QJsonObject{{u"path"_s, relative}, {u"type"_s, type}, {u"size"_s, size}, {u"modified"_s, modified}};
+    // A link describes itself (its own size and time): following it could reveal a file outside.
+    const qint64 size = S_ISREG(st.st_mode) || S_ISLNK(st.st_mode) ? qint64(st.st_size) : 0;
+    return QJsonObject{{u"path"_s, relative}, {u"type"_s, typeOf(st.st_mode)}, {u"size"_s, size},
+                       {u"modified"_s, isoUtc(st.st_mtim)}};
 }
 
-// Walks one folder on pool threads, a batch at a time. Only one batch runs at a time, so the
-// iterator is never used by two threads at once.
+// Walks one folder on pool threads, a batch at a time, depth first (a folder's entry comes
+// before its contents). Only one batch runs at a time, so the open folders are never used by
+// two threads at once.
 struct DirLister
 {
+    struct Level
+    {
+        DIR *dir = nullptr;
+        QString relative; // of the folder, to its root ("" for the root itself)
+    };
+
     const FileRoots *roots = nullptr;
     QString path;
     bool recursive = false;
-    QString root;       // of the folder's canonical path: entries are relative to it
-    std::optional<QDirIterator> it;
+    bool started = false;
+    std::vector<Level> levels;
+
+    DirLister() = default;
+    Q_DISABLE_COPY_MOVE(DirLister)
+    ~DirLister()
+    {
+        for (const auto &level : levels)
+            ::closedir(level.dir);
+    }
+
+    void open(int fd, const QString &relative)
+    {
+        DIR *dir = ::fdopendir(fd);
+        if (!dir) {
+            ::close(fd);
+            return;
+        }
+        levels.push_back({dir, relative});
+    }
 
     std::vector<QJsonObject> next(const std::stop_token &token)
     {
-        if (!it) {
+        if (!started) {
+            started = true;
             const auto r = roots->resolveExisting(path);
-            if (!QFileInfo(r.canonical).isDir())
-                throw Error(400, u"not_a_directory"_s, u"%1 is not a folder"_s.arg(path));
-            root = roots->rootOf(r.canonical);
-            // No FollowSymlinks: a linked folder is listed as a symlink, never entered.
-            it.emplace(r.canonical, QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System,
-                       recursive ? QDirIterator::Subdirectories : QDirIterator::NoIteratorFlags);
+            const int fd = roots->openInside(r.canonical, O_RDONLY | O_DIRECTORY, path);
+            open(fd, roots->relativeTo(roots->rootOf(r.canonical), r.canonical));
+            if (levels.empty())
+                throw Error(500, u"io_error"_s, u"cannot read the folder %1"_s.arg(path),
+                            QJsonObject{{u"path"_s, path}});
         }
         std::vector<QJsonObject> batch;
         batch.reserve(listBatch);
-        while (int(batch.size()) < listBatch && it->hasNext()) {
+        while (int(batch.size()) < listBatch && !levels.empty()) {
             throwIfCancelled(token);
-            it->next();
-            const QFileInfo info = it->fileInfo();
-            batch.push_back(entryJson(info, roots->relativeTo(root, info.filePath())));
+            const Level level = levels.back();
+            errno = 0;
+            const dirent *entry = ::readdir(level.dir);
+            if (!entry) { // the end, or an unreadable rest: the folder is done either way
+                ::closedir(level.dir);
+                levels.pop_back();
+                continue;
+            }
+            const char *name = entry->d_name;
+            if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0)
+                continue;
+            struct stat st;
+            if (::fstatat(::dirfd(level.dir), name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                continue; // gone since it was read
+            const QString decoded = QFile::decodeName(name);
+            const QString relative = level.relative.isEmpty() ? decoded : level.relative + u'/' + decoded;
+            batch.push_back(entryJson(st, relative));
+            if (recursive && S_ISDIR(st.st_mode)) {
+                // Unreadable sub-folders are skipped, as are ones swapped for a link meanwhile.
+                const int fd = ::openat(::dirfd(level.dir), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0)
+                    open(fd, relative);
+            }
         }
         return batch;
     }
@@ -447,27 +504,58 @@ QCoro::AsyncGenerator<QJsonObject> listHandler(Context &ctx)
 
 // ---- stat ------------------------------------------------------------------------------------
 
+// Whether the file behind fd grants mode (R_OK, W_OK) to this process, asked of the
+// descriptor, not of a name.
+bool accessible(int fd, int mode)
+{
+    if (::faccessat(fd, "", mode, AT_EMPTY_PATH) == 0)
+        return true;
+    if (errno != EINVAL && errno != ENOSYS)
+        return false;
+    // A kernel without faccessat2: the descriptor's own /proc entry leads to the same file.
+    return ::access(("/proc/self/fd/" + QByteArray::number(fd)).constData(), mode) == 0;
+}
+
 QCoro::Task<QJsonObject> statHandler(Context &ctx)
 {
     const FileRoots &roots = ctx.files();
     const QString path = ctx.param(u"path"_s).toString();
     auto work = [&roots, path]() -> QJsonObject {
             const auto r = roots.resolveExisting(path);
-            // The path as named (a link stays a link); its target was checked to be inside.
-            const QFileInfo info(r.absolute);
-            const QFileInfo target(r.canonical);
+            // What the path leads to, opened without following anything below its root.
+            const Descriptor target(roots.openInside(r.canonical, O_PATH, path));
+            struct stat st;
+            if (::fstat(target.get(), &st) != 0)
+                throw Error(500, u"io_error"_s, u"cannot stat %1: %2"_s.arg(path, QString::fromLocal8Bit(std::strerror(errno))),
+                            QJsonObject{{u"path"_s, path}});
+            // The path as named: a link stays a link (its target was checked to be inside).
+            // Asked of its folder, itself opened inside the root.
+            bool isLink = false;
+            if (r.absolute != r.canonical) {
+                const QString folder = QFileInfo(QFileInfo(r.absolute).path()).canonicalFilePath();
+                if (!folder.isEmpty() && !roots.rootOf(folder).isEmpty()) {
+                    const Descriptor dir(roots.openInside(folder, O_PATH | O_DIRECTORY, path));
+                    struct stat named;
+                    isLink = ::fstatat(dir.get(), QFile::encodeName(QFileInfo(r.absolute).fileName()).constData(),
+                                       &named, AT_SYMLINK_NOFOLLOW) == 0
+                        && S_ISLNK(named.st_mode);
+                }
+            }
             QJsonObject out{
                 {u"path"_s, r.relative},
-                {u"type"_s, typeOf(info)},
-                {u"size"_s, target.isFile() ? target.size() : qint64(0)},
-                {u"modified"_s, isoUtc(target.lastModified())},
-                {u"permissions"_s, octal(target.permissions())},
-                {u"readable"_s, target.isReadable()},
-                {u"writable"_s, target.isWritable()},
+                {u"type"_s, isLink ? u"symlink"_s : typeOf(st.st_mode)},
+                {u"size"_s, S_ISREG(st.st_mode) ? qint64(st.st_size) : qint64(0)},
+                {u"modified"_s, isoUtc(st.st_mtim)},
+                {u"permissions"_s, octal(st.st_mode)},
+                {u"readable"_s, accessible(target.get(), R_OK)},
+                {u"writable"_s, accessible(target.get(), W_OK)},
             };
-            if (const auto born = target.birthTime(); born.isValid())
-                out.insert(u"created"_s, isoUtc(born));
-            if (info.isSymLink())
+            struct statx sx;
+            if (::statx(target.get(), "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 && (sx.stx_mask & STATX_BTIME)) {
+                const auto ms = qint64(sx.stx_btime.tv_sec) * 1000 + sx.stx_btime.tv_nsec / 1000000;
+                out.insert(u"created"_s, isoUtc(QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC)));
+            }
+            if (isLink)
                 out.insert(u"target"_s, roots.relativeTo(roots.rootOf(r.canonical), r.canonical));
             return out;
         };
