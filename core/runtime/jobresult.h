@@ -5,6 +5,7 @@
 #include <concepts>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <typeinfo>
 #include <utility>
 
@@ -19,6 +20,12 @@ template<typename T>
 concept HasToJsonFunction = requires(const T &t) {
     { toJson(t) } -> std::convertible_to<QJsonValue>;
 };
+// Outside JobResult, whose own toJson() would hide the one argument lookup finds.
+template<typename T>
+QJsonValue freeToJson(const T &value)
+{
+    return QJsonValue(toJson(value));
+}
 } // namespace detail
 
 /// A type a handler may return as itself: it has `QJsonObject toJson() const` (or any result
@@ -36,8 +43,12 @@ class JobResult
 public:
     /// No result.
     JobResult() = default;
-    /// A JSON result.
-    JobResult(QJsonValue json) : m_json(std::move(json)) {}
+    /// A JSON result: anything QJsonValue is made from (QJsonObject, QJsonArray, QString...).
+    template<typename J>
+        requires std::is_constructible_v<QJsonValue, J> && (!std::is_same_v<std::decay_t<J>, JobResult>)
+    JobResult(J &&json) : m_json(std::forward<J>(json))
+    {
+    }
 
     /// A typed result; its JSON is made on first use.
     template<TypedResult T>
@@ -90,7 +101,7 @@ private:
             if constexpr (detail::HasToJsonMember<T>)
                 return QJsonValue(value.toJson());
             else
-                return QJsonValue(toJson(value));
+                return detail::freeToJson(value);
         }
         const std::type_info &type() const override { return typeid(T); }
         T value;

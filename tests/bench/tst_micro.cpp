@@ -97,7 +97,7 @@ private Q_SLOTS:
         const auto info = rt.jobs().job(last);
         QVERIFY(info);
         QCOMPARE(info->state, JobState::Succeeded);
-        QCOMPARE(info->result[u"id"_s].toInteger(), 7);
+        QCOMPARE(info->result.toJson()[u"id"_s].toInteger(), 7);
     }
 
     // submit + wait, the shape of W1 routed.

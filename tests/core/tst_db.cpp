@@ -74,13 +74,13 @@ private Q_SLOTS:
         auto inserted = exec(rt, u"round.db"_s, u"INSERT INTO t (name, score, data) VALUES (?, ?, ?)"_s,
                              QJsonArray{u"ada"_s, 1.5, QJsonObject{{u"$blob"_s, u"AQID"_s}}});
         QVERIFY(inserted.succeeded());
-        QCOMPARE(inserted.job->result.toObject().value(u"changes"_s).toInteger(), 1);
-        QCOMPARE(inserted.job->result.toObject().value(u"last_insert_id"_s).toInteger(), 1);
+        QCOMPARE(inserted.job->result.toJson().toObject().value(u"changes"_s).toInteger(), 1);
+        QCOMPARE(inserted.job->result.toJson().toObject().value(u"last_insert_id"_s).toInteger(), 1);
 
         auto named = exec(rt, u"round.db"_s, u"INSERT INTO t (name, score) VALUES (:name, @score)"_s,
                           QJsonObject{{u"name"_s, u"bob"_s}, {u"score"_s, 2}});
         QVERIFY(named.succeeded());
-        QCOMPARE(named.job->result.toObject().value(u"last_insert_id"_s).toInteger(), 2);
+        QCOMPARE(named.job->result.toJson().toObject().value(u"last_insert_id"_s).toInteger(), 2);
 
         QJsonArray rows;
         for (int i = 0; i < 10; ++i)
@@ -89,13 +89,13 @@ private Q_SLOTS:
                                                   {u"columns"_s, QJsonArray{u"name"_s, u"score"_s}},
                                                   {u"rows"_s, rows}, {u"batch"_s, 3}}));
         QVERIFY2(bulk.succeeded(), QJsonDocument(bulk.toJson()).toJson().constData());
-        QCOMPARE(bulk.job->result.toObject().value(u"inserted"_s).toInteger(), 10);
+        QCOMPARE(bulk.job->result.toJson().toObject().value(u"inserted"_s).toInteger(), 10);
 
         auto query = call(rt, post(u"/db/query"_s, {{u"db"_s, u"round.db"_s},
                                                     {u"sql"_s, u"SELECT id, name, score, data FROM t ORDER BY id"_s},
                                                     {u"chunk_rows"_s, 4}}));
         QVERIFY2(query.succeeded(), QJsonDocument(query.toJson()).toJson().constData());
-        const auto items = query.job->result.toArray();
+        const auto items = query.job->result.toJson().toArray();
         QCOMPARE(items.size(), 12);
         const auto first = items.at(0).toObject();
         QCOMPARE(first.value(u"id"_s).toInteger(), 1);
@@ -144,8 +144,8 @@ private Q_SLOTS:
                                                    {u"sql"_s, u"SELECT name FROM t WHERE name = ?"_s},
                                                    {u"params"_s, QJsonArray{evil}}}));
         QVERIFY2(rows.succeeded(), "the table must have survived");
-        QCOMPARE(rows.job->result.toArray().size(), 3);
-        for (const auto &row : rows.job->result.toArray())
+        QCOMPARE(rows.job->result.toJson().toArray().size(), 3);
+        for (const auto &row : rows.job->result.toJson().toArray())
             QCOMPARE(row.toObject().value(u"name"_s).toString(), evil);
     }
 
@@ -219,7 +219,7 @@ private Q_SLOTS:
 
         auto after = call(rt, post(u"/db/query"_s, {{u"db"_s, u"long.db"_s}, {u"sql"_s, u"SELECT x FROM t"_s}}));
         QVERIFY2(after.succeeded(), "the connection stays usable after an interrupt");
-        QCOMPARE(after.job->result.toArray().at(0).toObject().value(u"x"_s).toInteger(), 42);
+        QCOMPARE(after.job->result.toJson().toArray().at(0).toObject().value(u"x"_s).toInteger(), 42);
     }
 
     void cancelInterruptsARunningStatementDirectly()
@@ -341,7 +341,7 @@ private Q_SLOTS:
             QCOMPARE(outcome.job->error.detail.toObject().value(u"row"_s).toInteger(), row);
         auto count = call(rt, post(u"/db/query"_s, {{u"db"_s, u"bulkbad.db"_s}, {u"sql"_s, u"SELECT count(*) AS n FROM t"_s}}));
         QVERIFY2(count.succeeded(), "the table survives");
-        QCOMPARE(count.job->result.toArray().at(0).toObject().value(u"n"_s).toInteger(), 0); // nothing half-written
+        QCOMPARE(count.job->result.toJson().toArray().at(0).toObject().value(u"n"_s).toInteger(), 0); // nothing half-written
     }
 
     void bulkConstraintViolationSaysWhichRow()
@@ -362,7 +362,7 @@ private Q_SLOTS:
         QCOMPARE(detail.value(u"row"_s).toInteger(), 7);
         QCOMPARE(detail.value(u"inserted"_s).toInteger(), 5);
         auto count = call(rt, post(u"/db/query"_s, {{u"db"_s, u"bulk409.db"_s}, {u"sql"_s, u"SELECT count(*) AS n FROM t"_s}}));
-        QCOMPARE(count.job->result.toArray().at(0).toObject().value(u"n"_s).toInteger(), 5); // failing batch rolled back
+        QCOMPARE(count.job->result.toJson().toArray().at(0).toObject().value(u"n"_s).toInteger(), 5); // failing batch rolled back
     }
 
     void loopKeepsTickingDuringABigBulkInsert()
@@ -379,10 +379,10 @@ private Q_SLOTS:
                                                      {u"columns"_s, QJsonArray{u"id"_s, u"name"_s, u"v"_s}},
                                                      {u"rows"_s, rows}}));
         QVERIFY2(outcome.succeeded(), QJsonDocument(outcome.toJson()).toJson().constData());
-        QCOMPARE(outcome.job->result.toObject().value(u"inserted"_s).toInteger(), 200000);
+        QCOMPARE(outcome.job->result.toJson().toObject().value(u"inserted"_s).toInteger(), 200000);
         QVERIFY2(checker.ticks() > before + 1, "the event loop kept turning during the insert");
         auto count = call(rt, post(u"/db/query"_s, {{u"db"_s, u"big.db"_s}, {u"sql"_s, u"SELECT count(*) AS n FROM big"_s}}));
-        QCOMPARE(count.job->result.toArray().at(0).toObject().value(u"n"_s).toInteger(), 200000);
+        QCOMPARE(count.job->result.toJson().toArray().at(0).toObject().value(u"n"_s).toInteger(), 200000);
     }
 
     void escapesAreForbidden_data()

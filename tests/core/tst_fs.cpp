@@ -249,7 +249,7 @@ private Q_SLOTS:
 
         auto o = callNow(rt, get(u"/fs/read"_s, {{u"path"_s, u"text.txt"_s}}));
         QVERIFY(o.succeeded());
-        auto r = o.job->result.toObject();
+        auto r = o.job->result.toJson().toObject();
         QCOMPARE(r.value(u"path"_s).toString(), u"text.txt"_s);
         QCOMPARE(r.value(u"bytes"_s).toInteger(), utf8.size());
         QCOMPARE(r.value(u"text"_s).toString(), QString::fromUtf8(utf8));
@@ -257,7 +257,7 @@ private Q_SLOTS:
 
         o = callNow(rt, get(u"/fs/read"_s, {{u"path"_s, u"a/bin.dat"_s}}));
         QVERIFY(o.succeeded());
-        r = o.job->result.toObject();
+        r = o.job->result.toJson().toObject();
         QCOMPARE(r.value(u"path"_s).toString(), u"a/bin.dat"_s);
         QCOMPARE(r.value(u"bytes"_s).toInteger(), binary.size());
         QCOMPARE(QByteArray::fromBase64(r.value(u"base64"_s).toString().toLatin1()), binary);
@@ -268,7 +268,7 @@ private Q_SLOTS:
         writeFile(box.root + u"/big.bin"_s, big);
         o = callNow(rt, get(u"/fs/read"_s, {{u"path"_s, u"big.bin"_s}}));
         QVERIFY(o.succeeded());
-        QCOMPARE(QByteArray::fromBase64(o.job->result.toObject().value(u"base64"_s).toString().toLatin1()), big);
+        QCOMPARE(QByteArray::fromBase64(o.job->result.toJson().toObject().value(u"base64"_s).toString().toLatin1()), big);
 
         o = callNow(rt, get(u"/fs/read"_s, {{u"path"_s, u"text.txt"_s}, {u"max_bytes"_s, 4}}));
         QVERIFY(o.job.has_value());
@@ -313,7 +313,7 @@ private Q_SLOTS:
         registerBuiltins(rt, {.roots = {tmp.path()}});
         const auto o = callNow(rt, get(u"/fs/hash"_s, {{u"path"_s, u"data.bin"_s}, {u"algo"_s, algo}}));
         QVERIFY(o.succeeded());
-        const auto r = o.job->result.toObject();
+        const auto r = o.job->result.toJson().toObject();
         QCOMPARE(r.value(u"hex"_s).toString(), expected);
         QCOMPARE(r.value(u"algo"_s).toString(), algo);
         QCOMPARE(r.value(u"bytes"_s).toInteger(), size);
@@ -330,8 +330,8 @@ private Q_SLOTS:
         registerBuiltins(rt, {.roots = {tmp.path()}});
         auto o = callNow(rt, get(u"/fs/hash"_s, {{u"path"_s, u"x"_s}}));
         QVERIFY(o.succeeded());
-        QCOMPARE(o.job->result.toObject().value(u"algo"_s).toString(), u"sha256"_s);
-        QCOMPARE(o.job->result.toObject().value(u"hex"_s).toString(),
+        QCOMPARE(o.job->result.toJson().toObject().value(u"algo"_s).toString(), u"sha256"_s);
+        QCOMPARE(o.job->result.toJson().toObject().value(u"hex"_s).toString(),
                  u"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"_s);
         o = callNow(rt, get(u"/fs/hash"_s, {{u"path"_s, u"x"_s}, {u"algo"_s, u"crc32"_s}}));
         QVERIFY(o.refused.has_value());
@@ -357,7 +357,7 @@ private Q_SLOTS:
         coroute::test::runCoroutine([&]() -> QCoro::Task<void> { o = co_await rt.call(request); }(), 60000);
         const int ticks = checker.ticks();
         QVERIFY(o.succeeded());
-        QCOMPARE(o.job->result.toObject().value(u"hex"_s).toString(), expected);
+        QCOMPARE(o.job->result.toJson().toObject().value(u"hex"_s).toString(), expected);
         // A blocked loop would fire the timer at most once, after the hash.
         QVERIFY2(ticks >= 3, qPrintable(QString::number(ticks)));
     }
@@ -396,8 +396,8 @@ private Q_SLOTS:
 
         auto o = callNow(rt, post(u"/fs/write"_s, {{u"path"_s, u"out.txt"_s}, {u"text"_s, u"h\u00e9"_s}}));
         QVERIFY(o.succeeded());
-        QCOMPARE(o.job->result.toObject().value(u"path"_s).toString(), u"out.txt"_s);
-        QCOMPARE(o.job->result.toObject().value(u"bytes"_s).toInteger(), 3);
+        QCOMPARE(o.job->result.toJson().toObject().value(u"path"_s).toString(), u"out.txt"_s);
+        QCOMPARE(o.job->result.toJson().toObject().value(u"bytes"_s).toInteger(), 3);
         QCOMPARE(readFile(file), u"h\u00e9"_s.toUtf8());
 
         const QByteArray bin("\x00\x01\x02", 3);
@@ -408,7 +408,7 @@ private Q_SLOTS:
 
         o = callNow(rt, post(u"/fs/write"_s, {{u"path"_s, u"out.txt"_s}, {u"text"_s, u"+more"_s}, {u"append"_s, true}}));
         QVERIFY(o.succeeded());
-        QCOMPARE(o.job->result.toObject().value(u"bytes"_s).toInteger(), 8);
+        QCOMPARE(o.job->result.toJson().toObject().value(u"bytes"_s).toInteger(), 8);
         QCOMPARE(readFile(file), bin + "+more");
 
         // Appending to a file that does not exist yet creates it.
@@ -491,7 +491,7 @@ private Q_SLOTS:
         writeFile(box.root + u"/a/dst.bin"_s, "old");
         auto o = callNow(rt, post(u"/fs/copy"_s, {{u"from"_s, u"src.bin"_s}, {u"to"_s, u"a/dst.bin"_s}}));
         QVERIFY(o.succeeded());
-        QCOMPARE(o.job->result.toObject().value(u"bytes"_s).toInteger(), data.size());
+        QCOMPARE(o.job->result.toJson().toObject().value(u"bytes"_s).toInteger(), data.size());
         QCOMPARE(o.job->progress, 1.0);
         QCOMPARE(readFile(box.root + u"/a/dst.bin"_s), data);
 
@@ -540,7 +540,7 @@ private Q_SLOTS:
         QJsonArray streamed;
         auto o = run({}, streamed);
         QVERIFY(o.succeeded());
-        QCOMPARE(o.job->result.toArray(), streamed);
+        QCOMPARE(o.job->result.toJson().toArray(), streamed);
         QHash<QString, QJsonObject> byPath;
         for (const auto &v : std::as_const(streamed))
             byPath.insert(v.toObject().value(u"path"_s).toString(), v.toObject());
@@ -559,7 +559,7 @@ private Q_SLOTS:
         streamed = {};
         o = run({{u"recursive"_s, true}}, streamed);
         QVERIFY(o.succeeded());
-        QCOMPARE(o.job->result.toArray(), streamed);
+        QCOMPARE(o.job->result.toJson().toArray(), streamed);
         QSet<QString> paths;
         for (const auto &v : std::as_const(streamed))
             paths.insert(v.toObject().value(u"path"_s).toString());
@@ -581,7 +581,7 @@ private Q_SLOTS:
         o = run({{u"path"_s, u"many"_s}}, streamed);
         QVERIFY(o.succeeded());
         QCOMPARE(streamed.size(), 600);
-        QCOMPARE(o.job->result.toArray(), streamed);
+        QCOMPARE(o.job->result.toJson().toArray(), streamed);
 
         o = run({{u"path"_s, u"out"_s}}, streamed);
         QCOMPARE(o.job->error.status, 403);
@@ -600,7 +600,7 @@ private Q_SLOTS:
                               QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther);
         auto o = callNow(rt, get(u"/fs/stat"_s, {{u"path"_s, u"file.txt"_s}}));
         QVERIFY(o.succeeded());
-        auto r = o.job->result.toObject();
+        auto r = o.job->result.toJson().toObject();
         QCOMPARE(r.value(u"path"_s).toString(), u"file.txt"_s);
         QCOMPARE(r.value(u"type"_s).toString(), u"file"_s);
         QCOMPARE(r.value(u"size"_s).toInteger(), 6);
@@ -612,13 +612,13 @@ private Q_SLOTS:
             QVERIFY(QDateTime::fromString(r.value(u"created"_s).toString(), Qt::ISODateWithMs).isValid());
 
         o = callNow(rt, get(u"/fs/stat"_s, {{u"path"_s, u"a"_s}}));
-        QCOMPARE(o.job->result.toObject().value(u"type"_s).toString(), u"dir"_s);
+        QCOMPARE(o.job->result.toJson().toObject().value(u"type"_s).toString(), u"dir"_s);
         o = callNow(rt, get(u"/fs/stat"_s, {{u"path"_s, u"inlink"_s}}));
-        QCOMPARE(o.job->result.toObject().value(u"type"_s).toString(), u"symlink"_s);
-        QCOMPARE(o.job->result.toObject().value(u"target"_s).toString(), u"file.txt"_s);
+        QCOMPARE(o.job->result.toJson().toObject().value(u"type"_s).toString(), u"symlink"_s);
+        QCOMPARE(o.job->result.toJson().toObject().value(u"target"_s).toString(), u"file.txt"_s);
         o = callNow(rt, get(u"/fs/stat"_s, {{u"path"_s, u""_s}}));
         QVERIFY(o.succeeded());
-        QCOMPARE(o.job->result.toObject().value(u"type"_s).toString(), u"dir"_s);
+        QCOMPARE(o.job->result.toJson().toObject().value(u"type"_s).toString(), u"dir"_s);
     }
 
     void filesFromOtherHandlers()
@@ -635,7 +635,7 @@ private Q_SLOTS:
         registerBuiltins(rt, {.roots = {tmp.path()}});
         o = callNow(rt, get(u"/mine"_s, {}));
         QVERIFY(o.succeeded());
-        QCOMPARE(o.job->result.toString(), QFileInfo(tmp.path()).canonicalFilePath() + u"/note.txt"_s);
+        QCOMPARE(o.job->result.toJson().toString(), QFileInfo(tmp.path()).canonicalFilePath() + u"/note.txt"_s);
     }
 
     void routesAreDocumented()

@@ -207,7 +207,7 @@ private Q_SLOTS:
         release.set();
         QVERIFY(resumed);
         QCOMPARE(rt->jobs().job(stubborn)->state, JobState::Cancelled);
-        QVERIFY(rt->jobs().job(stubborn)->result.isUndefined() || rt->jobs().job(stubborn)->result.isNull());
+        QVERIFY(rt->jobs().job(stubborn)->result.toJson().isUndefined() || rt->jobs().job(stubborn)->result.toJson().isNull());
         rt.reset();
     }
 

@@ -372,7 +372,7 @@ private Q_SLOTS:
             // GET: the body and its size
             auto ok = co_await rt.call(httpGet(m_server->url(u"/body?size=16"_s)));
             CO_VERIFY(ok.succeeded());
-            const auto result = ok.job->result.toObject();
+            const auto result = ok.job->result.toJson().toObject();
             CO_COMPARE(result.value(u"status"_s).toInt(), 200);
             CO_COMPARE(result.value(u"body"_s).toString(), QString(16, u'x'));
             CO_COMPARE(result.value(u"bytes"_s).toInteger(), qint64(16));
@@ -400,7 +400,7 @@ private Q_SLOTS:
             auto echoed = co_await rt.call(httpPost(u"/http/request"_s, body));
             CO_VERIFY(echoed.succeeded());
             const auto echo = QJsonDocument::fromJson(
-                echoed.job->result.toObject().value(u"body"_s).toString().toUtf8()).object();
+                echoed.job->result.toJson().toObject().value(u"body"_s).toString().toUtf8()).object();
             CO_COMPARE(echo.value(u"method"_s).toString(), u"PUT"_s);
             CO_COMPARE(echo.value(u"body"_s).toString(), u"hello"_s);
             CO_COMPARE(echo.value(u"headers"_s).toObject().value(u"x-test"_s).toString(), u"yes"_s);
@@ -413,8 +413,8 @@ private Q_SLOTS:
             });
             auto binary = co_await rt.call(httpGet(m_server->url(u"/bin"_s)));
             CO_VERIFY(binary.succeeded());
-            CO_COMPARE(binary.job->result.toObject().value(u"base64"_s).toString(), u"//4AAQ=="_s);
-            CO_VERIFY(!binary.job->result.toObject().contains(u"body"_s));
+            CO_COMPARE(binary.job->result.toJson().toObject().value(u"base64"_s).toString(), u"//4AAQ=="_s);
+            CO_VERIFY(!binary.job->result.toJson().toObject().contains(u"body"_s));
             m_server->setHandler({});
 
             // POST /http/download into the root, with progress.
@@ -422,7 +422,7 @@ private Q_SLOTS:
                                  {u"to"_s, u"file.bin"_s}};
             auto downloaded = co_await rt.call(httpPost(u"/http/download"_s, dl));
             CO_VERIFY(downloaded.succeeded());
-            const auto d = downloaded.job->result.toObject();
+            const auto d = downloaded.job->result.toJson().toObject();
             CO_COMPARE(d.value(u"bytes"_s).toInteger(), qint64(5000));
             CO_COMPARE(d.value(u"status"_s).toInt(), 200);
             CO_COMPARE(QFileInfo(dir.filePath(u"file.bin"_s)).size(), qint64(5000));

@@ -238,7 +238,7 @@ private Q_SLOTS:
             const auto ok = co_await callGet(rt, peer.url(u"/ok"_s), 5000);
             CO_VERIFY(ok.job.has_value());
             CO_COMPARE(ok.job->state, JobState::Succeeded);
-            CO_COMPARE(ok.job->result.toObject().value(u"body"_s).toString(), u"ok"_s);
+            CO_COMPARE(ok.job->result.toJson().toObject().value(u"body"_s).toString(), u"ok"_s);
         }(), 30000);
     }
 
@@ -268,7 +268,7 @@ private Q_SLOTS:
             CO_COMPARE(response.body, QByteArray("ok"));
             const auto outcome = co_await callGet(rt, peer.url(u"/continue"_s), 5000);
             CO_COMPARE(outcome.job->state, JobState::Succeeded);
-            CO_COMPARE(outcome.job->result.toObject().value(u"status"_s).toInt(), 200);
+            CO_COMPARE(outcome.job->result.toJson().toObject().value(u"status"_s).toInt(), 200);
         }());
     }
 

@@ -47,7 +47,7 @@ private Q_SLOTS:
             const auto outcome = co_await rt.call(get(u"/hello/qt"_s));
             CO_VERIFY(outcome.job.has_value());
             CO_COMPARE(outcome.job->state, JobState::Succeeded);
-            CO_COMPARE(outcome.job->result.toObject().value(u"hello"_s).toString(), u"qt"_s);
+            CO_COMPARE(outcome.job->result.toJson().toObject().value(u"hello"_s).toString(), u"qt"_s);
             CO_COMPARE(outcome.job->route, u"/hello/{name}"_s);
             CO_COMPARE(outcome.job->path, u"/hello/qt"_s);
             CO_VERIFY(outcome.job->finishedMs >= outcome.job->startedMs);
@@ -91,7 +91,7 @@ private Q_SLOTS:
         release = true;
         QTRY_COMPARE_WITH_TIMEOUT(rt.jobs().job(sub.id)->state, JobState::Succeeded, 10000);
         QVERIFY(handlerThread.load() != QThread::currentThread());
-        QCOMPARE(rt.jobs().job(sub.id)->result.toInt(), 42);
+        QCOMPARE(rt.jobs().job(sub.id)->result.toJson().toInt(), 42);
         QCOMPARE(rt.jobs().job(sub.id)->executor, Executor::Pool);
     }
 
@@ -207,7 +207,7 @@ private Q_SLOTS:
         clock.advance(200ms);
         QTRY_COMPARE_WITH_TIMEOUT(rt.jobs().job(id)->state, JobState::Succeeded, 10000);
         QCOMPARE(rt.jobs().job(id)->attempts, 3);
-        QCOMPARE(rt.jobs().job(id)->result.toInt(), 3);
+        QCOMPARE(rt.jobs().job(id)->result.toJson().toInt(), 3);
     }
 
     void submitOptionsRetryOverridesTheRoute()
@@ -422,8 +422,8 @@ private Q_SLOTS:
         coroute::test::runCoroutine([&]() -> QCoro::Task<void> {
             auto first = co_await rt.call(get(u"/use"_s));
             auto second = co_await rt.call(get(u"/use"_s));
-            CO_COMPARE(first.job->result.toInt(), 1);
-            CO_COMPARE(second.job->result.toInt(), 2);
+            CO_COMPARE(first.job->result.toJson().toInt(), 1);
+            CO_COMPARE(second.job->result.toJson().toInt(), 2);
             CO_COMPARE(cleaned, (QList<int>{1, 2}));
         }());
     }
@@ -481,7 +481,7 @@ private Q_SLOTS:
         coroute::test::runCoroutine([&]() -> QCoro::Task<void> {
             auto outcome = co_await rt.call(get(u"/count"_s), {.onItem = [&](const QJsonValue &v) { items.append(v); }});
             CO_COMPARE(outcome.job->state, JobState::Succeeded);
-            CO_COMPARE(outcome.job->result.toArray(), (QJsonArray{0, 1, 2, 3, 4}));
+            CO_COMPARE(outcome.job->result.toJson().toArray(), (QJsonArray{0, 1, 2, 3, 4}));
         }());
         QCOMPARE(items, (QJsonArray{0, 1, 2, 3, 4}));
     }

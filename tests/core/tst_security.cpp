@@ -211,12 +211,12 @@ private Q_SLOTS:
                     continue;
                 if (info.route.endsWith(u"/fs/stat"_s)) {
                     ++stated;
-                    if (info.result.toObject().value(u"size"_s).toInteger() == Secret.size())
-                        metadataLeaks << QString::fromUtf8(QJsonDocument(info.result.toObject()).toJson());
+                    if (info.result.toJson().toObject().value(u"size"_s).toInteger() == Secret.size())
+                        metadataLeaks << QString::fromUtf8(QJsonDocument(info.result.toJson().toObject()).toJson());
                     continue;
                 }
                 ++listed;
-                for (const auto &entry : info.result.toArray()) {
+                for (const auto &entry : info.result.toJson().toArray()) {
                     if (entry.toObject().value(u"path"_s).toString() == u"dir/secret.txt"_s)
                         metadataLeaks << QString::fromUtf8(QJsonDocument(entry.toObject()).toJson());
                 }

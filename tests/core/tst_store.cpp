@@ -143,7 +143,7 @@ private Q_SLOTS:
         QVERIFY2(again, qPrintable(error));
         QCOMPARE(again->interruptedAtOpen(), 0);
         QCOMPARE(again->jobs(run).size(), 3);
-        QCOMPARE(again->job(run, 1)->result.toInt(), 3);
+        QCOMPARE(again->job(run, 1)->result.toJson().toInt(), 3);
         QCOMPARE(again->run(run)->state, u"finished"_s);
     }
 
@@ -185,7 +185,7 @@ private Q_SLOTS:
         }
         QCOMPARE(succeeded, 3);
         QCOMPARE(interrupted, 1);
-        QCOMPARE(reopened->job(run, 1)->result.toInt(), 3);
+        QCOMPARE(reopened->job(run, 1)->result.toJson().toInt(), 3);
     }
 
     void retentionRemovesExactlyWhatItShould()

@@ -134,8 +134,8 @@ void tst_RouteForm::runsGoodInput()
     const JobInfo *j = model.job(id);
     QCOMPARE(j->path, u"/demo/batch"_s);
     QCOMPARE(j->body.toObject().value(u"concurrency"_s), QJsonValue(2));
-    QCOMPARE(j->result.toObject().value(u"processed"_s).toArray().size(), 3);
-    QCOMPARE(j->result.toObject().value(u"max_in_flight"_s), QJsonValue(2));
+    QCOMPARE(j->result.toJson().toObject().value(u"processed"_s).toArray().size(), 3);
+    QCOMPARE(j->result.toJson().toObject().value(u"max_in_flight"_s), QJsonValue(2));
 
     QVERIFY(panel.selectRoute(u"GET"_s, u"/demo/dashboard"_s));
     panel.form()->findChild<QLineEdit *>(u"field_ms"_s)->setText(u"7"_s);

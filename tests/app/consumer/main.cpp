@@ -19,7 +19,7 @@ int main(int argc, char **argv)
     auto task = runtime.call({QStringLiteral("GET"), QStringLiteral("/greet/consumer")})
                     .then([&](const coroute::JobOutcome &outcome) {
                         if (outcome.succeeded()) {
-                            std::printf("%s\n", qPrintable(outcome.job->result.toString()));
+                            std::printf("%s\n", qPrintable(outcome.job->result.toJson().toString()));
                             code = 0;
                         }
                         app.quit();
