@@ -91,8 +91,13 @@ struct Route
     RoutePolicy policy;
 
     /// "GET /items/{item_id:int}"
-    QString displayName() const { return method + QLatin1Char(' ') + pathTemplate; }
+    QString displayName() const { return m_displayName.isEmpty() ? method + QLatin1Char(' ') + pathTemplate : m_displayName; }
+    /// Fixes displayName() once the route is registered: every job's root span is named by it.
+    void freezeDisplayName() { m_displayName = method + QLatin1Char(' ') + pathTemplate; }
     QJsonObject toJson() const;
+
+private:
+    QString m_displayName;
 };
 
 /// Fluent access to a route while it is being registered: `router.get(...).summary(...)`.

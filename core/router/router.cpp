@@ -172,6 +172,7 @@ public:
 
     void insert(const std::shared_ptr<Route> &route, const QList<TemplateSegment> &segments)
     {
+        route->freezeDisplayName();
         Node &node = nodeFor(segments);
         const int m = detail::methodIndex(route->method);
         node.routes[m] = route;

@@ -4,6 +4,7 @@
 #include <QJsonArray>
 #include <QRandomGenerator>
 
+#include <array>
 #include <chrono>
 
 using namespace Qt::StringLiterals;
@@ -178,10 +179,22 @@ qint64 nowNs()
     return anchorWallNs + duration_cast<nanoseconds>(steady_clock::now() - anchorSteady).count();
 }
 
+// Ids need to be unique, not secret: one generator per thread, seeded from the system's,
+// spares every job the global generator's lock.
+static QRandomGenerator64 &idGenerator()
+{
+    thread_local QRandomGenerator64 generator = [] {
+        std::array<quint32, 8> seed;
+        QRandomGenerator::system()->fillRange(seed.data(), qsizetype(seed.size()));
+        return QRandomGenerator64(seed.data(), qsizetype(seed.size()));
+    }();
+    return generator;
+}
+
 QByteArray newTraceId()
 {
     QByteArray id(16, Qt::Uninitialized);
-    QRandomGenerator::global()->fillRange(reinterpret_cast<quint32 *>(id.data()), 4);
+    idGenerator().fillRange(reinterpret_cast<quint32 *>(id.data()), 4);
     return id;
 }
 
@@ -189,7 +202,7 @@ quint64 newSpanId()
 {
     quint64 id = 0;
     while (id == 0)
-        id = QRandomGenerator::global()->generate64();
+        id = idGenerator().generate64();
     return id;
 }
 
