@@ -73,8 +73,20 @@ MainWindow::MainWindow(RuntimeHost *host, HistoryStore *store, QWidget *parent) 
     connect(m_throttle, &ChangeThrottle::ready, this, [this](const ChangeSet &slice) {
         m_model->apply(slice);
         m_spans->apply(slice);
+        // Spans of jobs evicted by this slice (or before it) are not kept: memory stays bounded,
+        // and read-back jobs bring theirs from the store.
+        QList<JobId> gone;
+        for (const auto &s : slice.spans) {
+            if (!m_model->job(s.job))
+                gone.append(s.job);
+        }
+        if (!gone.isEmpty())
+            m_spans->forget(gone);
     });
 
+    // Evicted jobs are read back from the run the host records, on demand.
+    if (host->store() && host->runId())
+        m_model->setHistory(host->store(), host->runId());
     m_jobs = new JobsPanel(m_model, host, this);
     setCentralWidget(m_jobs);
     m_routes = new RoutesPanel(host, host->routes(), this);
@@ -174,6 +186,7 @@ MainWindow::MainWindow(RuntimeHost *host, HistoryStore *store, QWidget *parent) 
     m_statusLabel->setObjectName(u"stateCounts"_s);
     statusBar()->addPermanentWidget(m_statusLabel, 1);
     connect(m_model, &JobTreeModel::applied, this, &MainWindow::updateStatus);
+    connect(m_model, &JobTreeModel::historyChanged, this, &MainWindow::updateStatus);
 
     // Health: the runtime thread's lag comes from the host; the GUI thread's from a monitor here.
     m_guiMonitor = new LoopMonitor(5, 4000, this);
@@ -183,7 +196,7 @@ MainWindow::MainWindow(RuntimeHost *host, HistoryStore *store, QWidget *parent) 
         m_health->addRuntimeLag(ms);
     });
     connect(m_model, &JobTreeModel::applied, this, [this] {
-        qint64 finished = m_model->evictedJobs();
+        qint64 finished = m_model->evictedJobs() - m_model->historyJobs(); // read-back jobs are counted below
         for (auto s : {JobState::Succeeded, JobState::Failed, JobState::Cancelled, JobState::TimedOut,
                        JobState::Interrupted})
             finished += m_model->countIn(s);
@@ -216,8 +229,8 @@ QString MainWindow::statusText() const
     for (auto s : {JobState::Pending, JobState::Running, JobState::Cancelling, JobState::Succeeded, JobState::Failed,
                    JobState::Cancelled, JobState::TimedOut, JobState::Interrupted})
         add(s);
-    if (m_model->evictedJobs())
-        parts << u"%1 older jobs in the history only"_s.arg(m_model->evictedJobs());
+    if (const int only = m_model->evictedJobs() - m_model->historyJobs())
+        parts << u"%1 older jobs in the history only"_s.arg(only);
     return parts.join(u" &nbsp; "_s);
 }
 

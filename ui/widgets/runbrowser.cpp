@@ -26,6 +26,9 @@ RunBrowser::RunBrowser(JobTreeModel *model, SpanModel *spans, JobsPanel *jobs, T
     connect(model, &JobTreeModel::modelReset, this, later);
     connect(jobs, &JobsPanel::selectionChanged, this, later);
     connect(model, &JobTreeModel::evicted, spans, &SpanModel::forget);
+    // Read-back jobs bring their stored spans: the timeline and the details show them as live.
+    connect(model, &JobTreeModel::historyLoaded, spans, &SpanModel::apply);
+    connect(model, &JobTreeModel::historyLoaded, this, later);
     connect(timeline, &TimelineView::jobActivated, jobs, &JobsPanel::selectJob);
 }
 
