@@ -19,6 +19,8 @@
 #include <QTreeView>
 #include <QTreeWidget>
 
+#include <sqlite3.h>
+
 using namespace Qt::StringLiterals;
 using namespace coroute;
 
@@ -285,10 +287,9 @@ void tst_ReadBack::pageSeesJobsTheWriterHasNotWrittenYet()
     model.setMaxFinishedTopLevel(10);
     model.setHistoryPageSize(5000);
     model.setHistory(&store, run);
-    // As the recorder does: each batch goes to the store, then to the model, which evicts at
-    // once. The page is asked for while the writer is still busy with the last batches.
+    // As the recorder does: each batch goes to the store, then to the model, which evicts at once.
     JobId id = 0;
-    for (int batch = 0; batch < 8; ++batch) {
+    const auto batch = [&] {
         ChangeSet set;
         for (int i = 0; i < 500; ++i) {
             const JobId top = ++id;
@@ -297,19 +298,30 @@ void tst_ReadBack::pageSeesJobsTheWriterHasNotWrittenYet()
         }
         store.record(run, set);
         model.apply(set);
-    }
-    QCOMPARE(model.evictedTopLevel(), 3990);
+    };
+    for (int i = 0; i < 8; ++i)
+        batch();
+    // Another connection holds the write lock: the last batch waits in the writer's queue
+    // while the page is asked for (reads go on in WAL mode). The page must still see it.
+    sqlite3 *blocker = nullptr;
+    QCOMPARE(sqlite3_open(store.path().toUtf8().constData(), &blocker), SQLITE_OK);
+    sqlite3_busy_timeout(blocker, 30000);
+    QCOMPARE(sqlite3_exec(blocker, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    batch();
+    QCOMPARE(model.evictedTopLevel(), 4490);
     QVERIFY(model.canFetchOlder());
     model.fetchOlder();
+    QCOMPARE(sqlite3_exec(blocker, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(blocker);
     QVERIFY(waitLoaded(model));
-    QCOMPARE(model.historyTopLevel(), 3990);
-    QCOMPARE(model.historyJobs(), 7980);
-    QCOMPARE(model.rowCount(), 4000);
+    QCOMPARE(model.historyTopLevel(), 4490);
+    QCOMPARE(model.historyJobs(), 8980);
+    QCOMPARE(model.rowCount(), 4500);
     QVERIFY(!model.canFetchOlder());
     QVERIFY(!model.canFetchNewer());
     QCOMPARE(model.historyOnlyTopLevel(), 0);
     QCOMPARE(model.index(0, 0).data(JobTreeModel::JobIdRole).value<JobId>(), JobId(1));
-    QCOMPARE(model.index(3989, 0).data(JobTreeModel::JobIdRole).value<JobId>(), JobId(7979));
+    QCOMPARE(model.index(4489, 0).data(JobTreeModel::JobIdRole).value<JobId>(), JobId(8979));
     QCOMPARE(model.rowCount(model.indexOf(1)), 1);
     QCOMPARE(model.job(2)->result, QJsonValue(QJsonObject{{u"id"_s, 2}}));
 }
