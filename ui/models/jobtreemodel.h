@@ -16,9 +16,10 @@ namespace coroute {
 
 /// The live tree of jobs (children under their parent), fed by the runtime's change sets.
 /// A batch inserts each parent's new rows as one contiguous range and reports updates as one
-/// dataChanged per contiguous run of rows. Memory is bounded: beyond maxFinishedTopLevel
-/// finished top-level jobs, the oldest finished ones (with their subtrees) are evicted; they
-/// stay in the history store.
+/// dataChanged per contiguous run of rows (from StateColumn on: id and route never change).
+/// Memory is bounded: beyond maxFinishedTopLevel finished top-level jobs (for windows of 1,000
+/// or more: once 5 % beyond, so that eviction comes in chunks), the oldest finished ones (with
+/// their subtrees) are evicted down to the bound; they stay in the history store.
 ///
 /// With setHistory(), evicted jobs are read back from the store on demand, a page of top-level
 /// jobs (with their subtrees, spans and logs) at a time, on a pool thread: fetchOlder() reads
