@@ -1,4 +1,5 @@
 #include "bench/workloads.h"
+#include "gui/guicommand.h"
 
 #include "async/sleep.h"
 #include "models/changethrottle.h"
@@ -116,6 +117,7 @@ QCoro::Task<void> runGuiLag(BenchOptions options, BenchReport &report)
     const qint64 n2 = options.n > 0 ? qMax<qint64>(1, options.n / 10) : defaultN2;
     beginReport(report, options, u"w1-routed+w2"_s, n1 + n2);
 
+    gui::tuneAllocatorForGui(); // as `coroute gui` does
     RuntimeHost::Options hostOptions;
     hostOptions.builtins = false;
     hostOptions.setup = addRoutes;
