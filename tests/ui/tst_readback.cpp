@@ -478,6 +478,7 @@ void tst_ReadBack::detailsShowAReadBackJob()
     const QString shot = qEnvironmentVariable("COROUTE_SCREENSHOT");
     if (!shot.isEmpty()) {
         window.jobsPanel()->view()->scrollToTop();
+        window.flushChanges(); // the status bar too
         QVERIFY(window.grab().save(shot, "PNG"));
     }
     host.shutdown();
