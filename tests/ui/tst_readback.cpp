@@ -137,8 +137,8 @@ void tst_ReadBack::readsEvictedJobsBackFromTheStore()
 
     JobTreeModel model;
     QAbstractItemModelTester tester(&model);
-    // Newest first, the older jobs are at the end: the proxy's tester fetches more there as a
-    // view would, while jobs are evicted and written.
+    // Newest first, the older jobs are at the end: a view scrolled there fetches more (as this
+    // test does after every batch) while jobs are evicted and written.
     auto proxy = std::make_unique<JobFilterProxyModel>();
     proxy->setSourceModel(&model);
     proxy->sort(JobTreeModel::IdColumn, Qt::DescendingOrder);
@@ -154,6 +154,8 @@ void tst_ReadBack::readsEvictedJobsBackFromTheStore()
         model.apply(c);
         spans.apply(c);
         forgetSpansOfEvicted(model, spans, c);
+        if (proxy && proxy->canFetchMore({}))
+            proxy->fetchMore({});
     });
     // What was live, without any bound: the reference every read-back row must equal.
     JobTreeModel reference;
