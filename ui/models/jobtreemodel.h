@@ -25,11 +25,12 @@ namespace coroute {
 /// jobs (with their subtrees, spans and logs) at a time, on a pool thread: fetchOlder() reads
 /// the next older page (JobFilterProxyModel offers it to views as fetchMore() when the older
 /// jobs are at the end), fetchNewer() the evicted jobs between the read-back ones and the live
-/// window. Read-back
-/// rows form one contiguous id range of finished top-level jobs, kept ahead of the live rows
-/// (rows 0 .. historyTopLevel() - 1) and under their own bound (maxHistoryTopLevel): reading
-/// a page beyond it drops the read-back rows at the far end again. Live eviction never
-/// touches them.
+/// window. Read-back rows form one contiguous id range of finished top-level jobs, kept ahead
+/// of the live rows (rows 0 .. historyTopLevel() - 1) and under their own bound
+/// (maxHistoryTopLevel): reading a page beyond it drops the read-back rows at the far end
+/// again. Live eviction never touches them. A page waits until the store has written every
+/// batch queued when it was asked for (the recorder writes asynchronously), and is dropped
+/// when clear() or setHistory() came in between.
 class JobTreeModel : public QAbstractItemModel
 {
     Q_OBJECT
