@@ -33,6 +33,7 @@ private Q_SLOTS:
     void pageSeesJobsTheWriterHasNotWrittenYet();
     void pageInFlightIsDroppedWhenTheRunChanges();
     void evictionDuringALoadKeepsTheRangeWhole();
+    void jobStillUnfinishedInTheStoreIsReadAgain();
     void detailsShowAReadBackJob();
     void proxyFetchesOnlyWhenOlderJobsAreAtTheEnd();
 };
@@ -427,6 +428,45 @@ void tst_ReadBack::evictionDuringALoadKeepsTheRangeWhole()
     QList<JobId> all = topRows(model, true) + topRows(model, false);
     QCOMPARE(QSet<JobId>(all.cbegin(), all.cend()).size(), all.size());
     QCOMPARE(model.rowCount(), 60 + 21);
+}
+
+void tst_ReadBack::jobStillUnfinishedInTheStoreIsReadAgain()
+{
+    auto history = openStore();
+    QVERIFY(history->store);
+    HistoryStore &store = *history->store;
+    const RunId run = store.beginRun(u"synthetic"_s, {});
+    JobTreeModel model;
+    QAbstractItemModelTester tester(&model);
+    model.setMaxFinishedTopLevel(2);
+    model.setHistory(&store, run);
+    // Jobs 1..5 finished; the store has job 2's last state not yet (it says running): as when
+    // a job finishes and is evicted while a page is being read.
+    ChangeSet live;
+    ChangeSet stored;
+    for (JobId id = 1; id <= 5; ++id) {
+        live.jobs.append(synthetic(id));
+        stored.jobs.append(synthetic(id, 0, id == 2 ? JobState::Running : JobState::Succeeded));
+    }
+    store.record(run, stored);
+    model.apply(live);
+    QCOMPARE(model.evictedTopLevel(), 3);
+    model.fetchOlder();
+    QVERIFY(waitLoaded(model));
+    // Only what lies before the unfinished one comes back; the rest is read again later.
+    QCOMPARE(topRows(model, true), (QList<JobId>{3}));
+    QCOMPARE(model.historyOnlyTopLevel(), 2);
+    QVERIFY(model.canFetchOlder());
+    ChangeSet finished;
+    finished.jobs = {synthetic(2)};
+    store.record(run, finished);
+    model.fetchOlder();
+    QVERIFY(waitLoaded(model));
+    QCOMPARE(topRows(model, true), (QList<JobId>{1, 2, 3}));
+    QCOMPARE(model.job(2)->state, JobState::Succeeded);
+    QCOMPARE(model.historyOnlyTopLevel(), 0);
+    QVERIFY(!model.canFetchOlder());
+    QVERIFY(!model.canFetchNewer());
 }
 
 void tst_ReadBack::detailsShowAReadBackJob()

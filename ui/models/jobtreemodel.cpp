@@ -321,11 +321,24 @@ void JobTreeModel::loadHistory(Direction direction)
 
 void JobTreeModel::insertHistoryPage(const ChangeSet &page, Direction direction, JobId above, JobId below, int limit)
 {
+    // An evicted top-level job that the store still has as unfinished (it finished while the
+    // page was read: its last state was queued after the page's mark): the page stops short of
+    // it, so that the next page reads it again, and the range stays whole.
+    JobId staleLow = 0;
+    JobId staleHigh = 0;
+    for (const auto &job : page.jobs) {
+        if (!job.parent && !isTerminal(job.state) && !m_nodes.contains(job.id)) {
+            staleLow = staleLow ? qMin(staleLow, job.id) : job.id;
+            staleHigh = qMax(staleHigh, job.id);
+        }
+    }
+    const auto beyondStale = [&](JobId top) {
+        return direction == Direction::Older ? staleHigh && top <= staleHigh : staleLow && top >= staleLow;
+    };
     // Build the page's subtrees: parents come before their children (id order). Jobs the model
-    // holds (and their subtrees) are skipped, as are top-level jobs not finished when read.
+    // holds (running ones it never evicted) are skipped with their subtrees.
     std::vector<Node *> tops;
     QHash<JobId, Node *> built;
-    QSet<JobId> skipped;
     JobId lowest = 0;
     JobId highest = 0;
     int pageTops = 0;
@@ -336,10 +349,8 @@ void JobTreeModel::insertHistoryPage(const ChangeSet &page, Direction direction,
             highest = qMax(highest, job.id);
         }
         Node *parent = job.parent ? built.value(job.parent) : nullptr;
-        if (m_nodes.contains(job.id) || (job.parent && !parent) || (!job.parent && !isTerminal(job.state))) {
-            skipped.insert(job.id);
+        if (m_nodes.contains(job.id) || (job.parent && !parent) || (!job.parent && beyondStale(job.id)))
             continue;
-        }
         auto *n = new Node;
         n->info = job;
         n->parent = parent;
@@ -355,12 +366,13 @@ void JobTreeModel::insertHistoryPage(const ChangeSet &page, Direction direction,
     // The range now read back. A short page means the store has nothing further that way.
     if (pageTops > 0 || !m_hasHistoryRange) {
         if (direction == Direction::Older) {
-            const JobId lo = pageTops < limit ? 1 : lowest;
+            const JobId lo = staleHigh ? staleHigh + 1 : pageTops < limit ? 1 : lowest;
             m_historyLo = m_hasHistoryRange ? qMin(m_historyLo, lo) : lo;
             if (!m_hasHistoryRange)
                 m_historyHi = below - 1;
         } else {
-            m_historyHi = qMax(m_historyHi, pageTops < limit ? below - 1 : highest);
+            const JobId hi = staleLow ? staleLow - 1 : pageTops < limit ? below - 1 : highest;
+            m_historyHi = qMax(m_historyHi, hi);
             Q_UNUSED(above);
         }
         m_hasHistoryRange = true;
