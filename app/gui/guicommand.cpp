@@ -20,6 +20,10 @@
 
 #include <cstring>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 using namespace Qt::StringLiterals;
 using namespace coroute::cli;
 
@@ -69,8 +73,20 @@ void submitDemo(RuntimeHost &host)
 
 } // namespace
 
+void tuneAllocatorForGui()
+{
+#if defined(__GLIBC__)
+    // The GUI thread frees hundreds of thousands of small objects (evicted jobs, drained change
+    // sets). glibc keeps such chunks in fastbins and coalesces them only when a large
+    // allocation comes, which then walks them all: single loop turns of 40-120 ms in
+    // `bench gui-lag` (tests/bench/README.md). Without fastbins they coalesce as they are freed.
+    mallopt(M_MXFAST, 0);
+#endif
+}
+
 int guiCommand(const QStringList &args)
 {
+    tuneAllocatorForGui();
     QCommandLineParser parser;
     parser.setApplicationDescription(u"Open the inspector: live jobs, trace timeline, routes, health, history."_s);
     parser.addHelpOption();

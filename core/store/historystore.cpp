@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -181,6 +182,28 @@ JobInfo readJob(const Statement &s)
         j.error = JobError::fromJson(e.toObject());
     return j;
 }
+
+SpanData readSpan(const Statement &s)
+{
+    SpanData sp;
+    sp.spanId = SpanData::idFromHex(s.text(0));
+    sp.traceId = QByteArray::fromHex(s.text(1).toLatin1());
+    sp.parentId = SpanData::idFromHex(s.text(2));
+    sp.job = JobId(s.integer(3));
+    sp.name = s.text(4);
+    sp.startNs = s.integer(5);
+    sp.endNs = s.integer(6);
+    sp.status = spanStatusFromName(s.text(7));
+    sp.statusMessage = s.text(8);
+    sp.thread = s.text(9);
+    sp.attributes = jsonValue(s.text(10)).toObject();
+    for (const auto &e : jsonValue(s.text(11)).toArray())
+        sp.events.append(SpanEvent::fromJson(e.toObject()));
+    return sp;
+}
+
+constexpr const char *spanColumns =
+    "span_id, trace_id, parent_id, job, name, start_ns, end_ns, status, status_message, thread, attributes, events";
 
 constexpr const char *jobColumns =
     "id, parent, linked_from, method, path, route, params, body, kind, executor, state, cancel_reason, "
@@ -451,6 +474,18 @@ QString HistoryStore::flush()
     return d->lastError;
 }
 
+quint64 HistoryStore::writeMark() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->queued;
+}
+
+bool HistoryStore::waitWritten(quint64 mark, std::chrono::milliseconds timeout) const
+{
+    std::unique_lock lock(d->mutex);
+    return d->drained.wait_for(lock, timeout, [&] { return d->written >= mark; });
+}
+
 void HistoryStore::Private::writerLoop()
 {
     std::unique_lock lock(mutex);
@@ -680,6 +715,48 @@ QList<JobInfo> HistoryStore::jobs(RunId run) const
     return out;
 }
 
+ChangeSet HistoryStore::jobTrees(RunId run, JobId above, JobId below, int limit, Qt::SortOrder order) const
+{
+    // The page's top-level jobs (keyset paging through the jobs_parent index, whose keys end
+    // with the id), then their descendants through the same index.
+    const QString tree =
+        u"WITH RECURSIVE tops(id) AS (SELECT id FROM jobs WHERE run_id = ?1 AND parent IS NULL AND id > ?2 "
+        "AND id < ?3 ORDER BY id %1 LIMIT ?4), "
+        "tree(id) AS (SELECT id FROM tops UNION ALL SELECT j.id FROM jobs j JOIN tree t ON j.run_id = ?1 "
+        "AND j.parent = t.id) "_s.arg(order == Qt::DescendingOrder ? u"DESC"_s : u"ASC"_s);
+    const auto bindPage = [&](Statement &s) {
+        s.bind(1, run).bind(2, qint64(above)).bind(3, below ? qint64(below) : std::numeric_limits<qint64>::max());
+        s.bind(4, qint64(qMax(0, limit)));
+    };
+    std::lock_guard lock(d->readMutex);
+    // One read transaction: the three reads see the same snapshot while the writer goes on.
+    exec(d->readDb, "BEGIN");
+    ChangeSet page;
+    {
+        Statement s(d->readDb, (tree + u"SELECT %1 FROM jobs WHERE run_id = ?1 AND id IN tree ORDER BY id"_s.arg(
+                                           QLatin1String(jobColumns))).toUtf8().constData());
+        bindPage(s);
+        while (s.step() == SQLITE_ROW)
+            page.jobs.append(readJob(s));
+    }
+    {
+        Statement s(d->readDb, (tree + u"SELECT %1 FROM spans WHERE run_id = ?1 AND job IN tree ORDER BY start_ns"_s.arg(
+                                           QLatin1String(spanColumns))).toUtf8().constData());
+        bindPage(s);
+        while (s.step() == SQLITE_ROW)
+            page.spans.append(readSpan(s));
+    }
+    {
+        Statement s(d->readDb, (tree + u"SELECT job, t_ms, level, message FROM logs WHERE run_id = ?1 AND job IN tree "
+                                       "ORDER BY rowid"_s).toUtf8().constData());
+        bindPage(s);
+        while (s.step() == SQLITE_ROW)
+            page.logs.append({JobId(s.integer(0)), s.integer(1), logLevelFromString(s.text(2)), s.text(3)});
+    }
+    exec(d->readDb, "COMMIT");
+    return page;
+}
+
 qint64 HistoryStore::jobCount(RunId run) const
 {
     std::lock_guard lock(d->readMutex);
@@ -723,23 +800,8 @@ QList<SpanData> HistoryStore::spans(RunId run, std::optional<JobId> job) const
     s.bind(1, run);
     if (job)
         s.bind(2, qint64(*job));
-    while (s.step() == SQLITE_ROW) {
-        SpanData sp;
-        sp.spanId = SpanData::idFromHex(s.text(0));
-        sp.traceId = QByteArray::fromHex(s.text(1).toLatin1());
-        sp.parentId = SpanData::idFromHex(s.text(2));
-        sp.job = JobId(s.integer(3));
-        sp.name = s.text(4);
-        sp.startNs = s.integer(5);
-        sp.endNs = s.integer(6);
-        sp.status = spanStatusFromName(s.text(7));
-        sp.statusMessage = s.text(8);
-        sp.thread = s.text(9);
-        sp.attributes = jsonValue(s.text(10)).toObject();
-        for (const auto &e : jsonValue(s.text(11)).toArray())
-            sp.events.append(SpanEvent::fromJson(e.toObject()));
-        out.append(sp);
-    }
+    while (s.step() == SQLITE_ROW)
+        out.append(readSpan(s));
     return out;
 }
 

@@ -79,6 +79,12 @@ public:
     /// Blocks until everything queued so far is written (or given up). Returns the first
     /// write error since open, if any ("history write failed: database or disk is full").
     QString flush();
+    /// How many batches were queued so far: a mark for waitWritten().
+    quint64 writeMark() const;
+    /// Waits at most timeout until the batches up to mark are written; true when they are.
+    /// Unlike flush() it does not make a writer that retries a locked database give up sooner,
+    /// so readers may call it in a loop (with their own cancellation) before reading fresh rows.
+    bool waitWritten(quint64 mark, std::chrono::milliseconds timeout) const;
 
     /// Removes the runs beyond the newest keepRuns (0: no limit) and those that started more
     /// than keepDays ago (0: no limit), with their jobs, spans and logs. Returns how many.
@@ -89,6 +95,10 @@ public:
     /// The newest run, if any.
     std::optional<RunId> latestRun() const;
     QList<JobInfo> jobs(RunId run) const;
+    /// A page of the run's job trees: of its top-level jobs with above < id < below (0: no
+    /// bound), the limit newest when order is descending or the oldest when ascending, each
+    /// with all its descendants, their spans and their logs. Jobs in id order (parents first).
+    ChangeSet jobTrees(RunId run, JobId above, JobId below, int limit, Qt::SortOrder order) const;
     /// How many jobs the run has in the store (a COUNT, without reading them).
     qint64 jobCount(RunId run) const;
     /// The most entries (jobs, logs, spans) that ever waited for the writer at once.

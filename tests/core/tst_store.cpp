@@ -124,6 +124,124 @@ private Q_SLOTS:
         QCOMPARE(runs.first().cancelled, 1);
     }
 
+    void jobTreesPageThroughTopLevelJobs()
+    {
+        QTemporaryDir dir;
+        QString error;
+        auto store = HistoryStore::open(dir.filePath(u"h.sqlite"_s), &error);
+        QVERIFY2(store, qPrintable(error));
+        QList<JobInfo> live;
+        RunId run = 0;
+        {
+            Runtime rt;
+            addRoutes(rt);
+            HistoryRecorder recorder(rt, *store, u"test"_s, u"tst_store"_s);
+            run = recorder.runId();
+            // 23 top-level jobs, every third a tree (two children with a span and a log each).
+            for (int i = 0; i < 23; ++i)
+                rt.submit(get(i % 3 == 0 ? u"/tree"_s : u"/leaf/%1"_s.arg(i)));
+            QTRY_COMPARE_WITH_TIMEOUT(rt.jobs().activeCount(), 0, 10000);
+            recorder.finish();
+            live = rt.jobs().jobs();
+        }
+        QList<JobId> tops;
+        for (const auto &j : std::as_const(live)) {
+            if (!j.parent)
+                tops.append(j.id);
+        }
+        QCOMPARE(tops.size(), 23);
+        const auto treeOf = [&](JobId top) {
+            QList<JobId> ids{top};
+            for (const auto &j : std::as_const(live)) {
+                if (ids.contains(j.parent))
+                    ids.append(j.id);
+            }
+            return ids;
+        };
+
+        // Newest first, 5 top-level jobs a page, each page below the oldest of the last.
+        QList<JobId> seenTops;
+        JobId below = 0;
+        for (int guard = 0; guard < 10; ++guard) {
+            const ChangeSet page = store->jobTrees(run, 0, below, 5, Qt::DescendingOrder);
+            if (page.jobs.isEmpty())
+                break;
+            QList<JobId> pageTops;
+            QList<JobId> expected;
+            for (const auto &j : page.jobs) {
+                if (!j.parent)
+                    pageTops.append(j.id);
+            }
+            QCOMPARE(pageTops, tops.mid(qMax(0, int(tops.size() - seenTops.size()) - 5),
+                                        qMin<int>(5, int(tops.size() - seenTops.size()))));
+            for (const auto top : std::as_const(pageTops))
+                expected += treeOf(top);
+            std::sort(expected.begin(), expected.end());
+            QList<JobId> got;
+            for (const auto &j : page.jobs)
+                got.append(j.id);
+            QCOMPARE(got, expected); // in id order, with every descendant
+            for (const auto &j : page.jobs) {
+                const auto it = std::find_if(live.cbegin(), live.cend(), [&](const JobInfo &l) { return l.id == j.id; });
+                QVERIFY(it != live.cend());
+                QCOMPARE(j.state, it->state);
+                QCOMPARE(j.route, it->route);
+                QCOMPARE(j.result, it->result);
+            }
+            // Spans and logs of exactly these jobs.
+            int leafSpans = 0;
+            for (const auto &s : page.spans) {
+                QVERIFY(got.contains(s.job));
+                leafSpans += s.name == u"leaf work"_s;
+            }
+            QCOMPARE(page.spans.size(), got.size() + leafSpans);
+            QCOMPARE(page.logs.size(), leafSpans);
+            for (const auto &l : page.logs)
+                QVERIFY(got.contains(l.job));
+            seenTops = pageTops + seenTops;
+            below = pageTops.first();
+        }
+        QCOMPARE(seenTops, tops);
+
+        // Oldest first above a bound, and both bounds at once.
+        ChangeSet asc = store->jobTrees(run, tops[2], 0, 3, Qt::AscendingOrder);
+        QList<JobId> ascTops;
+        for (const auto &j : std::as_const(asc.jobs)) {
+            if (!j.parent)
+                ascTops.append(j.id);
+        }
+        QCOMPARE(ascTops, tops.mid(3, 3));
+        asc = store->jobTrees(run, tops[2], tops[4], 10, Qt::AscendingOrder);
+        QCOMPARE(asc.jobs.first().id, tops[3]);
+        QCOMPARE(asc.jobs.size(), treeOf(tops[3]).size());
+        QVERIFY(store->jobTrees(run + 1, 0, 0, 10, Qt::DescendingOrder).jobs.isEmpty());
+    }
+
+    void waitWrittenSeesQueuedBatches()
+    {
+        QTemporaryDir dir;
+        QString error;
+        auto store = HistoryStore::open(dir.filePath(u"h.sqlite"_s), &error);
+        QVERIFY2(store, qPrintable(error));
+        const RunId run = store->beginRun(u"w"_s, {});
+        const quint64 before = store->writeMark();
+        QVERIFY(store->waitWritten(before, 0ms)); // nothing queued: already written
+        ChangeSet set;
+        for (JobId id = 1; id <= 500; ++id) {
+            JobInfo j;
+            j.id = id;
+            j.method = u"GET"_s;
+            j.path = u"/x"_s;
+            j.state = JobState::Succeeded;
+            set.jobs.append(j);
+        }
+        store->record(run, set);
+        const quint64 mark = store->writeMark();
+        QCOMPARE(mark, before + 1);
+        QVERIFY(store->waitWritten(mark, 30s));
+        QCOMPARE(store->jobCount(run), 500);
+    }
+
     void reopeningKeepsEverything()
     {
         QTemporaryDir dir;

@@ -19,6 +19,7 @@ private Q_SLOTS:
     void evictionKeepsTheBound();
     void followsARunExactly();
     void proxyFiltersByStateAndText();
+    void throttleSlicesSpansAfterTheirJobs();
 };
 
 namespace {
@@ -85,6 +86,7 @@ void tst_JobTreeModel::updatesCoalesceIntoRuns()
     model.apply(upd);
     QCOMPARE(changed.count(), 3); // rows 1-3, 6-7, 9
     QCOMPARE(changed[0][0].toModelIndex().row(), 1);
+    QCOMPARE(changed[0][0].toModelIndex().column(), int(JobTreeModel::StateColumn)); // id and route never change
     QCOMPARE(changed[0][1].toModelIndex().row(), 3);
     QCOMPARE(changed[0][1].toModelIndex().column(), int(JobTreeModel::ColumnCount) - 1);
     QCOMPARE(model.countIn(JobState::Succeeded), 6);
@@ -195,6 +197,52 @@ void tst_JobTreeModel::proxyFiltersByStateAndText()
     proxy.setText({});
     proxy.sort(JobTreeModel::IdColumn, Qt::DescendingOrder);
     QCOMPARE(proxy.index(0, 0).data(JobTreeModel::JobIdRole).value<JobId>(), JobId(4));
+}
+
+void tst_JobTreeModel::throttleSlicesSpansAfterTheirJobs()
+{
+    // A burst: 2,500 jobs that finished in one batch bring 2,500 spans and a few logs.
+    ChangeSet burst;
+    for (JobId id = 1; id <= 2500; ++id) {
+        burst.jobs.append(job(id, 0, JobState::Succeeded));
+        SpanData s;
+        s.job = id;
+        s.spanId = id;
+        s.name = u"root"_s;
+        burst.spans.append(s);
+    }
+    for (JobId id = 1; id <= 10; ++id)
+        burst.logs.append({id, 1000, LogLevel::Info, u"log"_s});
+    ChangeSet next;
+    next.jobs = {job(2501, 0, JobState::Running)};
+    ChangeThrottle throttle(1000, 1000);
+    QList<ChangeSet> slices;
+    connect(&throttle, &ChangeThrottle::ready, this, [&](const ChangeSet &slice) { slices.append(slice); });
+    throttle.push(burst);
+    throttle.push(next);
+    throttle.flushNow();
+    QVERIFY(!throttle.hasPending());
+    qsizetype jobs = 0;
+    qsizetype spans = 0;
+    qsizetype logs = 0;
+    for (const auto &slice : std::as_const(slices)) {
+        const qsizetype entries = slice.jobs.size() + slice.spans.size() + slice.logs.size();
+        QVERIFY2(entries <= 1000, qPrintable(QString::number(entries)));
+        // A span or log comes only once every job of its set was handed out, and before the next set.
+        if (!slice.spans.isEmpty() || !slice.logs.isEmpty())
+            QCOMPARE(jobs, 2500);
+        if (!slice.jobs.isEmpty() && slice.jobs.first().id == 2501) {
+            QCOMPARE(spans, 2500);
+            QCOMPARE(logs, 10);
+        }
+        jobs += slice.jobs.size();
+        spans += slice.spans.size();
+        logs += slice.logs.size();
+    }
+    QCOMPARE(jobs, 2501);
+    QCOMPARE(spans, 2500);
+    QCOMPARE(logs, 10);
+    QVERIFY(slices.size() >= 6);
 }
 
 QTEST_MAIN(tst_JobTreeModel)

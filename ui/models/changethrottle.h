@@ -13,7 +13,9 @@ namespace coroute {
 /// one interval, so bursts are applied together) and slicing (a huge batch is handed out in
 /// slices, one per event-loop turn; the slice size adapts so that applying one takes a few
 /// milliseconds, at most maxSliceJobs jobs), so applying changes never holds the GUI thread
-/// for long. Order is kept: a job's snapshots are applied in the order they were emitted.
+/// for long. A slice holds at most that many entries: jobs first, then the set's spans and logs
+/// (so their jobs are applied before them). Order is kept: a job's snapshots are applied in the
+/// order they were emitted.
 class ChangeThrottle : public QObject
 {
     Q_OBJECT
@@ -38,7 +40,9 @@ private:
     QTimer m_timer;
     QTimer m_drainTimer;
     QList<ChangeSet> m_queue;  ///< waiting; the front one is being drained
-    qsizetype m_drainPos = 0;  ///< jobs of the front set already handed out
+    qsizetype m_jobPos = 0;  ///< jobs of the front set already handed out
+    qsizetype m_spanPos = 0; ///< its spans handed out (after all its jobs)
+    qsizetype m_logPos = 0;  ///< its logs handed out (after all its jobs)
     int m_maxSliceJobs;
     int m_sliceJobs;
     quint64 m_sequence = 0;

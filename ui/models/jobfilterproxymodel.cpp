@@ -27,6 +27,25 @@ void JobFilterProxyModel::setText(const QString &text)
     invalidateFilter();
 }
 
+bool JobFilterProxyModel::canFetchMore(const QModelIndex &parent) const
+{
+    const auto *jobs = qobject_cast<const JobTreeModel *>(sourceModel());
+    if (parent.isValid() || !jobs)
+        return QSortFilterProxyModel::canFetchMore(parent);
+    return sortColumn() == JobTreeModel::IdColumn && sortOrder() == Qt::DescendingOrder && jobs->canFetchOlder();
+}
+
+void JobFilterProxyModel::fetchMore(const QModelIndex &parent)
+{
+    auto *jobs = qobject_cast<JobTreeModel *>(sourceModel());
+    if (!parent.isValid() && jobs) {
+        if (canFetchMore(parent))
+            jobs->fetchOlder();
+        return;
+    }
+    QSortFilterProxyModel::fetchMore(parent);
+}
+
 bool JobFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
     if (m_states.isEmpty() && m_text.isEmpty())

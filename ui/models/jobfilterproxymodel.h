@@ -22,6 +22,13 @@ public:
     void setText(const QString &text);
     QString text() const { return m_text; }
 
+    /// The source's older evicted jobs (JobTreeModel::canFetchOlder), only when sorted by id,
+    /// newest first: then they belong at the end, where a view fetches more. Sorted oldest first,
+    /// the end is the newest jobs, and scrolling there means following live.
+    bool canFetchMore(const QModelIndex &parent) const override;
+    /// Reads the source's next older page back (JobTreeModel::fetchOlder).
+    void fetchMore(const QModelIndex &parent) override;
+
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
 

@@ -2,9 +2,15 @@
 
 #include "models/statestyle_p.h"
 
+#include "uilog_p.h"
+
 #include <QDateTime>
+#include <QFutureWatcher>
+#include <QSet>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
+#include <chrono>
 
 using namespace Qt::StringLiterals;
 
@@ -37,6 +43,9 @@ JobTreeModel::JobTreeModel(QObject *parent) : QAbstractItemModel(parent) {}
 
 JobTreeModel::~JobTreeModel()
 {
+    // The read in flight uses the store: it returns soon once cancelled (one page at most).
+    cancelLoad();
+    m_load.waitForFinished();
     qDeleteAll(m_nodes);
 }
 
@@ -49,7 +58,7 @@ void JobTreeModel::setMaxFinishedTopLevel(int n)
 void JobTreeModel::countState(JobState state, int delta, const Node *node)
 {
     m_counts[size_t(state)] += delta;
-    if (!node->parent && isTerminal(state))
+    if (!node->parent && !node->fromHistory && isTerminal(state))
         m_finishedTop += delta;
 }
 
@@ -121,7 +130,10 @@ void JobTreeModel::apply(const ChangeSet &changes)
             qsizetype j = i;
             while (j + 1 < rows.size() && rows[j + 1] == rows[j] + 1)
                 ++j;
-            Q_EMIT dataChanged(index(rows[i], 0, parentIndex), index(rows[j], ColumnCount - 1, parentIndex));
+            // Id and route never change: leaving them out keeps a proxy sorted by id (the
+            // default) from re-sorting every updated row, which costs a layout change each.
+            Q_EMIT dataChanged(index(rows[i], StateColumn, parentIndex),
+                               index(rows[j], ColumnCount - 1, parentIndex));
             i = j + 1;
         }
     }
@@ -143,6 +155,8 @@ void JobTreeModel::destroy(Node *node, QList<JobId> &ids)
     for (auto *c : node->children)
         destroy(c, ids);
     countState(node->info.state, -1, node);
+    if (node->fromHistory)
+        --m_historyJobs;
     ids.append(node->info.id);
     m_nodes.remove(node->info.id);
     delete node;
@@ -150,12 +164,17 @@ void JobTreeModel::destroy(Node *node, QList<JobId> &ids)
 
 void JobTreeModel::evictIfNeeded()
 {
+    // Large windows evict in chunks (once 5 % over the bound): each removal costs a proxy and
+    // a tree view work in proportion to all their rows, so a stream of finishing jobs should
+    // remove a thousand rows now and then, not a few with every batch.
+    const int slack = m_maxFinishedTop >= 1000 ? m_maxFinishedTop / 20 : 0;
     int excess = m_finishedTop - m_maxFinishedTop;
-    if (excess <= 0)
+    if (excess <= slack)
         return;
     // The oldest finished top-level rows, grouped into contiguous ranges.
     QList<std::pair<int, int>> ranges;
-    for (int row = 0; row < int(m_top.size()) && excess > 0; ++row) {
+    // Read-back rows (the first m_historyTop) have their own bound: only live rows go here.
+    for (int row = m_historyTop; row < int(m_top.size()) && excess > 0; ++row) {
         if (!isTerminal(m_top[size_t(row)]->info.state))
             continue;
         --excess;
@@ -168,15 +187,255 @@ void JobTreeModel::evictIfNeeded()
     // From the last range back, so the rows of earlier ranges stay valid.
     for (auto r = ranges.crbegin(); r != ranges.crend(); ++r) {
         beginRemoveRows({}, r->first, r->second);
-        for (int row = r->first; row <= r->second; ++row)
+        for (int row = r->first; row <= r->second; ++row) {
+            const JobId id = m_top[size_t(row)]->info.id;
+            m_minEvictedTop = m_minEvictedTop ? qMin(m_minEvictedTop, id) : id;
+            m_maxEvictedTop = qMax(m_maxEvictedTop, id);
             destroy(m_top[size_t(row)], ids);
+        }
         m_top.erase(m_top.begin() + r->first, m_top.begin() + r->second + 1);
-        for (size_t row = size_t(r->first); row < m_top.size(); ++row)
-            m_top[row]->row = int(row);
+        renumberTop(size_t(r->first));
         m_evictedTop += r->second - r->first + 1;
         endRemoveRows();
     }
     m_evictedJobs += int(ids.size());
+    Q_EMIT evicted(ids);
+    if (m_store)
+        Q_EMIT historyChanged();
+}
+
+void JobTreeModel::renumberTop(size_t from)
+{
+    for (size_t row = from; row < m_top.size(); ++row)
+        m_top[row]->row = int(row);
+}
+
+void JobTreeModel::setHistory(HistoryStore *store, RunId run)
+{
+    cancelLoad();
+    m_store = store;
+    m_run = run;
+    Q_EMIT historyChanged();
+}
+
+void JobTreeModel::setHistoryPageSize(int n)
+{
+    m_pageSize = qMax(1, n);
+    m_maxHistoryTop = qMax(m_maxHistoryTop, m_pageSize);
+}
+
+void JobTreeModel::setMaxHistoryTopLevel(int n)
+{
+    m_maxHistoryTop = qMax(m_pageSize, n);
+    if (m_historyTop > m_maxHistoryTop) {
+        // Keep the read-back rows nearest to the live ones.
+        dropHistoryRows(0, m_historyTop - m_maxHistoryTop - 1);
+        m_historyLo = m_top.front()->info.id;
+        Q_EMIT historyChanged();
+    }
+}
+
+bool JobTreeModel::isFromHistory(JobId id) const
+{
+    const Node *n = m_nodes.value(id);
+    return n && n->fromHistory;
+}
+
+void JobTreeModel::cancelLoad()
+{
+    // The page of a read in flight is dropped when it returns (another generation); m_loading
+    // stays set until then, so reads never overlap.
+    ++m_generation;
+    if (m_loadCancelled)
+        *m_loadCancelled = true;
+}
+
+bool JobTreeModel::canFetchOlder() const
+{
+    if (!m_store || m_loading || m_evictedTop == 0)
+        return false;
+    return !m_hasHistoryRange || m_minEvictedTop < m_historyLo;
+}
+
+void JobTreeModel::fetchOlder()
+{
+    if (canFetchOlder())
+        loadHistory(Direction::Older);
+}
+
+bool JobTreeModel::canFetchNewer() const
+{
+    return m_store && !m_loading && m_hasHistoryRange && m_maxEvictedTop > m_historyHi;
+}
+
+void JobTreeModel::fetchNewer()
+{
+    if (canFetchNewer())
+        loadHistory(Direction::Newer);
+}
+
+void JobTreeModel::loadHistory(Direction direction)
+{
+    // Older: the newest evicted top-level jobs below the read-back range (below all evicted
+    // ones when nothing is read back). Newer: the oldest above the read-back range, up to the
+    // newest evicted one. Jobs the model still holds (running when older ones were evicted)
+    // come along and are skipped when the page is inserted.
+    const JobId above = direction == Direction::Newer ? m_historyHi : 0;
+    const JobId below = direction == Direction::Older && m_hasHistoryRange ? m_historyLo : m_maxEvictedTop + 1;
+    const auto order = direction == Direction::Older ? Qt::DescendingOrder : Qt::AscendingOrder;
+    const int limit = m_pageSize;
+    HistoryStore *store = m_store;
+    const RunId run = m_run;
+    // Every evicted job's last change set was handed to the store (the recorder records a
+    // batch before the GUI thread receives it): once the batches queued now are written, the
+    // page sees them all.
+    const quint64 mark = store->writeMark();
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    m_loadCancelled = cancelled;
+    m_loading = true;
+    const quint64 generation = m_generation;
+    auto *watcher = new QFutureWatcher<ChangeSet>(this);
+    connect(watcher, &QFutureWatcher<ChangeSet>::finished, this,
+            [this, watcher, generation, direction, above, below, limit] {
+                watcher->deleteLater();
+                m_loading = false;
+                if (generation == m_generation)
+                    insertHistoryPage(watcher->result(), direction, above, below, limit);
+                else
+                    qCDebug(lcUi) << "dropped a history page of a previous run or model state";
+                Q_EMIT historyChanged();
+            });
+    m_load = QtConcurrent::run([store, run, mark, cancelled, above, below, limit, order] {
+        using namespace std::chrono_literals;
+        while (!store->waitWritten(mark, 100ms)) {
+            if (*cancelled)
+                return ChangeSet{};
+        }
+        if (*cancelled)
+            return ChangeSet{};
+        return store->jobTrees(run, above, below, limit, order);
+    });
+    watcher->setFuture(m_load);
+    Q_EMIT historyChanged();
+}
+
+void JobTreeModel::insertHistoryPage(const ChangeSet &page, Direction direction, JobId above, JobId below, int limit)
+{
+    // An evicted top-level job that the store still has as unfinished (it finished while the
+    // page was read: its last state was queued after the page's mark): the page stops short of
+    // it, so that the next page reads it again, and the range stays whole.
+    JobId staleLow = 0;
+    JobId staleHigh = 0;
+    for (const auto &job : page.jobs) {
+        if (!job.parent && !isTerminal(job.state) && !m_nodes.contains(job.id)) {
+            staleLow = staleLow ? qMin(staleLow, job.id) : job.id;
+            staleHigh = qMax(staleHigh, job.id);
+        }
+    }
+    const auto beyondStale = [&](JobId top) {
+        return direction == Direction::Older ? staleHigh && top <= staleHigh : staleLow && top >= staleLow;
+    };
+    // Build the page's subtrees: parents come before their children (id order). Jobs the model
+    // holds (running ones it never evicted) are skipped with their subtrees.
+    std::vector<Node *> tops;
+    QHash<JobId, Node *> built;
+    JobId lowest = 0;
+    JobId highest = 0;
+    int pageTops = 0;
+    for (const auto &job : page.jobs) {
+        if (!job.parent) {
+            ++pageTops;
+            lowest = lowest ? qMin(lowest, job.id) : job.id;
+            highest = qMax(highest, job.id);
+        }
+        Node *parent = job.parent ? built.value(job.parent) : nullptr;
+        if (m_nodes.contains(job.id) || (job.parent && !parent) || (!job.parent && beyondStale(job.id)))
+            continue;
+        auto *n = new Node;
+        n->info = job;
+        n->parent = parent;
+        n->fromHistory = true;
+        built.insert(job.id, n);
+        if (parent) {
+            n->row = int(parent->children.size());
+            parent->children.push_back(n);
+        } else {
+            tops.push_back(n);
+        }
+    }
+    // The range now read back. A short page means the store has nothing further that way.
+    if (pageTops > 0 || !m_hasHistoryRange) {
+        if (direction == Direction::Older) {
+            const JobId lo = staleHigh ? staleHigh + 1 : pageTops < limit ? 1 : lowest;
+            m_historyLo = m_hasHistoryRange ? qMin(m_historyLo, lo) : lo;
+            if (!m_hasHistoryRange)
+                m_historyHi = below - 1;
+        } else {
+            const JobId hi = staleLow ? staleLow - 1 : pageTops < limit ? below - 1 : highest;
+            m_historyHi = qMax(m_historyHi, hi);
+            Q_UNUSED(above);
+        }
+        m_hasHistoryRange = true;
+    }
+    ChangeSet inserted;
+    if (!tops.empty()) {
+        // Older pages go first; newer ones right after the read-back rows: one contiguous range.
+        const int first = direction == Direction::Older ? 0 : m_historyTop;
+        beginInsertRows({}, first, first + int(tops.size()) - 1);
+        for (auto *n : built) {
+            m_nodes.insert(n->info.id, n);
+            countState(n->info.state, +1, n);
+        }
+        m_top.insert(m_top.begin() + first, tops.begin(), tops.end());
+        renumberTop(size_t(first));
+        m_historyTop += int(tops.size());
+        m_historyJobs += int(built.size());
+        endInsertRows();
+        for (const auto &log : page.logs) {
+            if (Node *n = built.value(log.job)) {
+                n->logs.append(log);
+                if (n->logs.size() > maxLogsPerJob)
+                    n->logs.removeFirst();
+            }
+        }
+        for (const auto &j : page.jobs) {
+            if (built.contains(j.id))
+                inserted.jobs.append(j);
+        }
+        for (const auto &sp : page.spans) {
+            if (built.contains(sp.job))
+                inserted.spans.append(sp);
+        }
+        for (const auto &l : page.logs) {
+            if (built.contains(l.job))
+                inserted.logs.append(l);
+        }
+    }
+    // Over the bound: drop the read-back rows farthest from this page.
+    const int excess = m_historyTop - m_maxHistoryTop;
+    if (excess > 0) {
+        if (direction == Direction::Older) {
+            dropHistoryRows(m_historyTop - excess, m_historyTop - 1);
+            m_historyHi = m_top[size_t(m_historyTop - 1)]->info.id;
+        } else {
+            dropHistoryRows(0, excess - 1);
+            m_historyLo = m_top.front()->info.id;
+        }
+    }
+    if (!inserted.jobs.isEmpty())
+        Q_EMIT historyLoaded(inserted);
+}
+
+void JobTreeModel::dropHistoryRows(int first, int last)
+{
+    QList<JobId> ids;
+    beginRemoveRows({}, first, last);
+    for (int row = first; row <= last; ++row)
+        destroy(m_top[size_t(row)], ids);
+    m_top.erase(m_top.begin() + first, m_top.begin() + last + 1);
+    renumberTop(size_t(first));
+    m_historyTop -= last - first + 1;
+    endRemoveRows();
     Q_EMIT evicted(ids);
 }
 
@@ -191,7 +450,14 @@ void JobTreeModel::clear()
     m_evictedTop = 0;
     m_evictedJobs = 0;
     m_maxSeen = 0;
+    cancelLoad();
+    m_historyTop = 0;
+    m_historyJobs = 0;
+    m_hasHistoryRange = false;
+    m_historyLo = m_historyHi = 0;
+    m_minEvictedTop = m_maxEvictedTop = 0;
     endResetModel();
+    Q_EMIT historyChanged();
 }
 
 JobTreeModel::Node *JobTreeModel::nodeAt(const QModelIndex &index) const
@@ -296,6 +562,7 @@ QVariant JobTreeModel::data(const QModelIndex &index, int role) const
     case ProgressTextRole: return progressLabel(j);
     case DurationRole: return j.durationMs(QDateTime::currentMSecsSinceEpoch());
     case FinishedRole: return isTerminal(j.state);
+    case FromHistoryRole: return n->fromHistory;
     case SearchTextRole:
         return QString::number(j.id) + u' ' + j.displayName() + u' ' + j.route + u' ' + nameOf(j.state) + u' '
              + j.error.message + u' ' + j.waitingOn;
@@ -340,6 +607,7 @@ QVariant JobTreeModel::data(const QModelIndex &index, int role) const
         return {};
     case Qt::ToolTipRole:
         switch (col) {
+        case IdColumn: return n->fromHistory ? u"read back from the history"_s : QString();
         case RouteColumn: return j.route.isEmpty() ? j.displayName() : j.method + u' ' + j.route;
         case StateColumn:
             if (j.cancelReason != CancelReason::None)

@@ -6,10 +6,17 @@ SpanModel::SpanModel(QObject *parent) : QObject(parent) {}
 
 void SpanModel::apply(const ChangeSet &changes)
 {
+    applyIf(changes, {});
+}
+
+void SpanModel::applyIf(const ChangeSet &changes, const std::function<bool(JobId)> &keep)
+{
     if (changes.spans.isEmpty())
         return;
     QList<JobId> jobs;
     for (const auto &s : changes.spans) {
+        if (keep && !keep(s.job))
+            continue;
         auto &list = m_byJob[s.job];
         if (list.isEmpty())
             jobs.append(s.job);

@@ -5,6 +5,8 @@
 #include <QHash>
 #include <QObject>
 
+#include <functional>
+
 namespace coroute {
 
 /// The finished spans of the jobs a JobTreeModel holds, by job, fed by the same change sets.
@@ -16,6 +18,8 @@ public:
     explicit SpanModel(QObject *parent = nullptr);
 
     void apply(const coroute::ChangeSet &changes);
+    /// Adds only the spans whose job keep() accepts (e.g. the jobs a JobTreeModel still holds).
+    void applyIf(const coroute::ChangeSet &changes, const std::function<bool(coroute::JobId)> &keep);
     void forget(const QList<coroute::JobId> &jobs);
     void clear();
 

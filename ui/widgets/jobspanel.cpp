@@ -12,7 +12,10 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonDocument>
+#include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
 #include <QMenu>
 #include <QTimer>
 #include <QToolButton>
@@ -79,10 +82,30 @@ JobsPanel::JobsPanel(JobTreeModel *model, RuntimeHost *host, QWidget *parent)
     m_view->setColumnWidth(JobTreeModel::ExecutorColumn, 60);
     m_view->setColumnWidth(JobTreeModel::WaitingOnColumn, 140);
 
+    // Evicted jobs: how many are in the history only, and reading them back a page at a time.
+    m_historyBar = new QWidget(this);
+    m_historyBar->setObjectName(u"historyBar"_s);
+    auto *hb = new QHBoxLayout(m_historyBar);
+    hb->setContentsMargins(0, 0, 0, 0);
+    m_historyLabel = new QLabel(m_historyBar);
+    m_historyLabel->setForegroundRole(QPalette::PlaceholderText);
+    m_loadOlder = new QPushButton(u"Load older"_s, m_historyBar);
+    m_loadOlder->setObjectName(u"loadOlder"_s);
+    m_loadNewer = new QPushButton(u"Load newer"_s, m_historyBar);
+    m_loadNewer->setObjectName(u"loadNewer"_s);
+    m_loadNewer->setToolTip(u"Jobs evicted while older ones were shown"_s);
+    hb->addWidget(m_historyLabel, 1);
+    hb->addWidget(m_loadNewer);
+    hb->addWidget(m_loadOlder);
+    connect(m_loadOlder, &QPushButton::clicked, this, [this] { m_model->fetchOlder(); });
+    connect(m_loadNewer, &QPushButton::clicked, this, [this] { m_model->fetchNewer(); });
+    connect(m_model, &JobTreeModel::historyChanged, this, &JobsPanel::updateHistoryBar);
+
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(bar);
     layout->addWidget(m_view, 1);
+    layout->addWidget(m_historyBar);
 
     const auto makeAction = [this](const QString &text, const QKeySequence &key, const QString &name) {
         auto *a = new QAction(text, this);
@@ -145,6 +168,31 @@ JobsPanel::JobsPanel(JobTreeModel *model, RuntimeHost *host, QWidget *parent)
     });
     ticker->start(500);
     updateActions();
+    updateHistoryBar();
+}
+
+void JobsPanel::updateHistoryBar()
+{
+    const int only = m_model->historyOnlyTopLevel();
+    const bool shown = m_model->historyStore() && (only > 0 || m_model->historyTopLevel() > 0);
+    m_historyBar->setVisible(shown);
+    if (!shown)
+        return;
+    const QLocale locale;
+    QString text = u"%1 older jobs in the history only"_s.arg(locale.toString(only));
+    if (m_model->historyTopLevel() > 0)
+        text += u" · %1 read back"_s.arg(locale.toString(m_model->historyTopLevel()));
+    if (m_model->isLoadingHistory())
+        text += u" · reading…"_s;
+    m_historyLabel->setText(text);
+    m_historyLabel->setToolTip(
+        u"Finished top-level jobs beyond the live window (%1) are evicted and stay in the history store. "
+        "Read back, they are shown like live ones; at most %2 are kept, the farthest are dropped again."_s
+            .arg(locale.toString(m_model->maxFinishedTopLevel()), locale.toString(m_model->maxHistoryTopLevel())));
+    m_loadOlder->setText(u"Load %1 older"_s.arg(locale.toString(m_model->historyPageSize())));
+    m_loadOlder->setEnabled(m_model->canFetchOlder());
+    m_loadNewer->setEnabled(m_model->canFetchNewer());
+    m_loadNewer->setVisible(m_model->canFetchNewer() || (m_model->isLoadingHistory() && m_model->historyTopLevel() > 0));
 }
 
 QList<JobId> JobsPanel::selectedJobs() const

@@ -5,7 +5,9 @@
 #include <QWidget>
 
 class QAction;
+class QLabel;
 class QLineEdit;
+class QPushButton;
 class QToolButton;
 class QTreeView;
 
@@ -18,6 +20,8 @@ class RuntimeHost;
 /// The Jobs tab: a filter bar (state toggles, text) over the live job tree, with a context
 /// menu and shortcuts: Cancel (Del), Cancel subtree, Cancel all (Ctrl+Shift+Del),
 /// Re-run (Ctrl+R), Copy result (Ctrl+C). Without a host (a past run) only copying works.
+/// When the model reads evicted jobs back from the history, a bar under the tree says how many
+/// are in the history only and loads them a page at a time (older, or newer than those shown).
 class JobsPanel : public QWidget
 {
     Q_OBJECT
@@ -37,6 +41,9 @@ public:
     QAction *cancelAllAction() const { return m_cancelAll; }
     QAction *rerunAction() const { return m_rerun; }
     QAction *copyResultAction() const { return m_copyResult; }
+    /// The history bar's buttons: read the next older / newer page back.
+    QPushButton *loadOlderButton() const { return m_loadOlder; }
+    QPushButton *loadNewerButton() const { return m_loadNewer; }
 
     /// Header layout, for QSettings.
     QByteArray saveState() const;
@@ -49,6 +56,7 @@ Q_SIGNALS:
 private:
     void updateActions();
     void applyStateFilter();
+    void updateHistoryBar();
 
     JobTreeModel *m_model;
     RuntimeHost *m_host;
@@ -61,6 +69,10 @@ private:
     QAction *m_cancelAll;
     QAction *m_rerun;
     QAction *m_copyResult;
+    QWidget *m_historyBar;
+    QLabel *m_historyLabel;
+    QPushButton *m_loadOlder;
+    QPushButton *m_loadNewer;
 };
 
 } // namespace coroute

@@ -27,6 +27,7 @@
 #include <QPainter>
 #include <QSettings>
 #include <QStatusBar>
+#include <QTimer>
 #include <QToolBar>
 #include <QTreeView>
 #include <QVBoxLayout>
@@ -72,9 +73,14 @@ MainWindow::MainWindow(RuntimeHost *host, HistoryStore *store, QWidget *parent) 
     connect(host, &RuntimeHost::changed, m_throttle, &ChangeThrottle::push);
     connect(m_throttle, &ChangeThrottle::ready, this, [this](const ChangeSet &slice) {
         m_model->apply(slice);
-        m_spans->apply(slice);
+        // Only spans of jobs the model holds: those of jobs evicted already (a burst evicts most
+        // of its jobs before their spans come) would stay forever, as their eviction has been
+        // announced. Read-back jobs bring theirs from the store.
+        m_spans->applyIf(slice, [model = m_model](JobId job) { return model->job(job) != nullptr; });
     });
-
+    // Evicted jobs are read back from the run the host records, on demand.
+    if (host->store() && host->runId())
+        m_model->setHistory(host->store(), host->runId());
     m_jobs = new JobsPanel(m_model, host, this);
     setCentralWidget(m_jobs);
     m_routes = new RoutesPanel(host, host->routes(), this);
@@ -173,7 +179,18 @@ MainWindow::MainWindow(RuntimeHost *host, HistoryStore *store, QWidget *parent) 
     m_statusLabel = new QLabel(this);
     m_statusLabel->setObjectName(u"stateCounts"_s);
     statusBar()->addPermanentWidget(m_statusLabel, 1);
-    connect(m_model, &JobTreeModel::applied, this, &MainWindow::updateStatus);
+    // At most every 100 ms: a rich-text label re-laid out for every slice of a burst costs
+    // more than the counts are worth.
+    m_statusTimer = new QTimer(this);
+    m_statusTimer->setSingleShot(true);
+    m_statusTimer->setInterval(100);
+    connect(m_statusTimer, &QTimer::timeout, this, &MainWindow::updateStatus);
+    const auto statusSoon = [this] {
+        if (!m_statusTimer->isActive())
+            m_statusTimer->start();
+    };
+    connect(m_model, &JobTreeModel::applied, this, statusSoon);
+    connect(m_model, &JobTreeModel::historyChanged, this, statusSoon);
 
     // Health: the runtime thread's lag comes from the host; the GUI thread's from a monitor here.
     m_guiMonitor = new LoopMonitor(5, 4000, this);
@@ -183,7 +200,7 @@ MainWindow::MainWindow(RuntimeHost *host, HistoryStore *store, QWidget *parent) 
         m_health->addRuntimeLag(ms);
     });
     connect(m_model, &JobTreeModel::applied, this, [this] {
-        qint64 finished = m_model->evictedJobs();
+        qint64 finished = m_model->evictedJobs() - m_model->historyJobs(); // read-back jobs are counted below
         for (auto s : {JobState::Succeeded, JobState::Failed, JobState::Cancelled, JobState::TimedOut,
                        JobState::Interrupted})
             finished += m_model->countIn(s);
@@ -203,6 +220,7 @@ MainWindow::~MainWindow() = default;
 void MainWindow::flushChanges()
 {
     m_throttle->flushNow();
+    updateStatus();
 }
 
 QString MainWindow::statusText() const
@@ -216,8 +234,8 @@ QString MainWindow::statusText() const
     for (auto s : {JobState::Pending, JobState::Running, JobState::Cancelling, JobState::Succeeded, JobState::Failed,
                    JobState::Cancelled, JobState::TimedOut, JobState::Interrupted})
         add(s);
-    if (m_model->evictedJobs())
-        parts << u"%1 older jobs in the history only"_s.arg(m_model->evictedJobs());
+    if (const int only = m_model->evictedJobs() - m_model->historyJobs())
+        parts << u"%1 older jobs in the history only"_s.arg(only);
     return parts.join(u" &nbsp; "_s);
 }
 

@@ -6,6 +6,7 @@
 #include <QMainWindow>
 
 class QLabel;
+class QTimer;
 
 namespace coroute {
 
@@ -77,6 +78,7 @@ private:
     detail::RunBrowser *m_browser;
     LoopMonitor *m_guiMonitor;
     QLabel *m_statusLabel;
+    QTimer *m_statusTimer;
     double m_runtimeLag = 0;
 };
 

@@ -12,6 +12,7 @@ namespace coroute::detail {
 
 namespace {
 constexpr int maxTimelineJobs = 400;
+constexpr int liveRefreshMs = 200;
 }
 
 RunBrowser::RunBrowser(JobTreeModel *model, SpanModel *spans, JobsPanel *jobs, TimelineView *timeline,
@@ -19,13 +20,22 @@ RunBrowser::RunBrowser(JobTreeModel *model, SpanModel *spans, JobsPanel *jobs, T
     : QObject(parent), m_model(model), m_spans(spans), m_jobs(jobs), m_timeline(timeline), m_details(details)
 {
     m_refresh.setSingleShot(true);
-    m_refresh.setInterval(0);
     connect(&m_refresh, &QTimer::timeout, this, &RunBrowser::refresh);
-    const auto later = [this] { m_refresh.start(); };
-    connect(model, &JobTreeModel::applied, this, later);
+    // A selection is followed at once; batches (one per event-loop turn while jobs stream in)
+    // at most every liveRefreshMs: rebuilding the timeline's spans each turn would cost the
+    // GUI thread more than applying the batches.
+    const auto later = [this] { m_refresh.start(0); };
+    const auto soon = [this] {
+        if (!m_refresh.isActive())
+            m_refresh.start(liveRefreshMs);
+    };
+    connect(model, &JobTreeModel::applied, this, soon);
     connect(model, &JobTreeModel::modelReset, this, later);
     connect(jobs, &JobsPanel::selectionChanged, this, later);
     connect(model, &JobTreeModel::evicted, spans, &SpanModel::forget);
+    // Read-back jobs bring their stored spans: the timeline and the details show them as live.
+    connect(model, &JobTreeModel::historyLoaded, spans, &SpanModel::apply);
+    connect(model, &JobTreeModel::historyLoaded, this, later);
     connect(timeline, &TimelineView::jobActivated, jobs, &JobsPanel::selectJob);
 }
 
