@@ -7,6 +7,7 @@ packages=(
   qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite qt6-httpserver-dev qt6-websockets-dev qt6-charts-dev
   qcoro-qt6-dev libsqlite3-dev sqlite3 libssl-dev libcurl4-openssl-dev libgl-dev
   libxkbcommon-dev fonts-dejavu-core
+  libasan8 libubsan1 libtsan2   # GCC's sanitizer runtimes (scripts/sanitize.sh); g++ pulls them too
 )
 
 missing=()

@@ -2,7 +2,9 @@
 
 #include "async/cancellation.h"
 #include "async/detail/resumption.h"
+#include "async/detail/tsan.h"
 
+#include <QRunnable>
 #include <QThreadPool>
 
 #include <qcoro/qcorotask.h>
@@ -19,6 +21,44 @@
 namespace coroute {
 
 namespace detail {
+
+/// fn as a QRunnable. QThreadPool hands it to a pool thread under a QMutex (a futex TSan
+/// cannot see): the creating thread releases the task before start(), run() acquires it
+/// before touching anything, and releases the pool when done (see waitForPool()).
+template<typename Fn>
+class PoolTask final : public QRunnable
+{
+public:
+    PoolTask(QThreadPool &pool, Fn fn) : m_pool(pool), m_fn(std::move(fn)) {}
+    void run() override
+    {
+        tsanAcquire(this);
+        (*m_fn)();
+        m_fn.reset(); // its captures go before the release, not in the destructor after it
+        tsanRelease(&m_pool);
+    }
+
+private:
+    QThreadPool &m_pool;
+    std::optional<Fn> m_fn;
+};
+
+/// Starts fn on pool (QThreadPool::start with the hand-off made visible to TSan).
+template<typename Fn>
+void startInPool(QThreadPool &pool, Fn &&fn)
+{
+    auto *task = new PoolTask<std::decay_t<Fn>>(pool, std::forward<Fn>(fn));
+    tsanRelease(task);
+    pool.start(task);
+}
+
+/// pool.waitForDone(): what every task started with startInPool() did happens before what
+/// the caller does next.
+inline void waitForPool(QThreadPool &pool)
+{
+    pool.waitForDone();
+    tsanAcquire(&pool);
+}
 
 template<typename R>
 struct PoolState
@@ -72,7 +112,7 @@ public:
             return s && s->claim.compare_exchange_strong(expected, 2);
         };
         m_stop.watch(m_token, m_state->resumption);
-        m_pool.start(std::move(m_work));
+        startInPool(m_pool, std::move(m_work));
     }
 
     R await_resume()

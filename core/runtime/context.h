@@ -1,13 +1,13 @@
 #pragma once
 
 #include "async/cancellation.h"
+#include "async/detail/tsan.h"
 #include "router/route.h"
 #include "runtime/jobinfo.h"
 #include "trace/span.h"
 
 #include <QJsonObject>
 #include <QJsonValue>
-#include <QMutex>
 
 #include <qcoro/qcorotask.h>
 
@@ -137,11 +137,11 @@ private:
     QJsonValue m_body;
     std::stop_token m_token;
 
-    mutable QMutex m_spanMutex;
+    mutable detail::Mutex m_spanMutex;
     std::shared_ptr<detail::SpanState> m_root;
     std::vector<std::shared_ptr<detail::SpanState>> m_open; ///< innermost last
 
-    QMutex m_depsMutex;
+    detail::Mutex m_depsMutex;
     struct Created
     {
         std::type_index type;

@@ -168,6 +168,7 @@ public:
     Router router;
     JobRegistry registry;
     QThreadPool pool;
+    QObject *anchor = detail::makeAnchor(q); // a child: moves and dies with the runtime
     Clock *clock = &Clock::system();
     JobId nextId = 1;
     int globalPermits = 0;
@@ -283,6 +284,7 @@ Router &Runtime::router() { return d->router; }
 const Router &Runtime::router() const { return d->router; }
 JobRegistry &Runtime::jobs() { return d->registry; }
 QThreadPool &Runtime::pool() { return d->pool; }
+QObject *Runtime::anchor() const { return d->anchor; }
 Clock &Runtime::clock() const { return *d->clock; }
 void Runtime::setClock(Clock &clock) { d->clock = &clock; }
 

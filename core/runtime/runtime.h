@@ -162,6 +162,8 @@ private:
     void setServiceImpl(std::type_index type, std::shared_ptr<void> service);
     void *serviceImpl(std::type_index type) const;
     const Provider *provider(std::type_index type) const;
+    /// Runs functions posted from other threads (detail::postTo) on the runtime's thread.
+    QObject *anchor() const;
 
     class Private;
     std::unique_ptr<Private> d;

@@ -1,21 +1,8 @@
 #include "async/detail/resumption.h"
+#include "async/detail/tsan.h"
 
 #include <QCoreApplication>
 #include <QEvent>
-
-// Qt's event queue hands the posted function from one thread to another under Qt's own
-// (uninstrumented) locks; ThreadSanitizer is told about that happens-before edge explicitly.
-#if defined(__SANITIZE_THREAD__)
-#define COROUTE_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define COROUTE_TSAN 1
-#endif
-#endif
-#ifdef COROUTE_TSAN
-extern "C" void __tsan_acquire(void *addr);
-extern "C" void __tsan_release(void *addr);
-#endif
 
 namespace coroute::detail {
 
@@ -33,13 +20,7 @@ public:
         return t;
     }
     explicit CallEvent(std::function<void()> fn) : QEvent(type()), m_fn(std::move(fn)) {}
-    void run()
-    {
-#ifdef COROUTE_TSAN
-        __tsan_acquire(this);
-#endif
-        m_fn();
-    }
+    void run() { m_fn(); }
 
 private:
     std::function<void()> m_fn;
@@ -48,8 +29,12 @@ private:
 class Anchor final : public QObject
 {
 public:
+    using QObject::QObject;
     bool event(QEvent *e) override
     {
+        // Qt's event queue hands the event over under its own futex lock: acquire what
+        // postTo() released before reading anything of it, its type included.
+        tsanAcquire(e);
         if (e->type() == CallEvent::type()) {
             static_cast<CallEvent *>(e)->run();
             return true;
@@ -68,12 +53,15 @@ QObject *threadAnchor()
     return anchor.get();
 }
 
+QObject *makeAnchor(QObject *parent)
+{
+    return new Anchor(parent);
+}
+
 void postTo(QObject *anchor, std::function<void()> fn)
 {
     auto *e = new CallEvent(std::move(fn));
-#ifdef COROUTE_TSAN
-    __tsan_release(e);
-#endif
+    tsanRelease(e);
     QCoreApplication::postEvent(anchor, e);
 }
 

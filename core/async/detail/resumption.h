@@ -19,6 +19,10 @@ namespace coroute::detail {
 /// Created on first use per thread, destroyed when the thread ends.
 QObject *threadAnchor();
 
+/// A QObject for postTo() that runs the posted functions on the thread parent lives on and
+/// moves with it; pending calls are dropped when parent (and so the anchor) is destroyed.
+QObject *makeAnchor(QObject *parent);
+
 /// Queues fn to run on the thread that owns anchor. Safe to call from any thread.
 void postTo(QObject *anchor, std::function<void()> fn);
 

@@ -95,7 +95,7 @@ void Database::CursorDeleter::operator()(Cursor *cursor) const
 {
     // The statement belongs to the connection's thread: finalize it there, after any
     // operation still queued for it.
-    db->m_thread.start([cursor] { delete cursor; });
+    detail::startInPool(db->m_thread, [cursor] { delete cursor; });
 }
 
 Database::Database(QString path, DatabaseOptions options) : m_path(std::move(path)), m_options(options)
@@ -107,7 +107,7 @@ Database::Database(QString path, DatabaseOptions options) : m_path(std::move(pat
 
 Database::~Database()
 {
-    m_thread.waitForDone();
+    detail::waitForPool(m_thread); // the connection was used there last
     m_db.close();
     qCDebug(lcDb) << "closed" << m_path;
 }

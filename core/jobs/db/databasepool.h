@@ -46,7 +46,7 @@ public:
 
 private:
     std::shared_ptr<const FileRoots> m_roots;
-    mutable QMutex m_mutex;
+    mutable detail::Mutex m_mutex;
     std::chrono::milliseconds m_busyTimeout{5000};
     QHash<QString, std::shared_ptr<Database>> m_open;
 };
