@@ -1,5 +1,7 @@
 #include "async/sleep.h"
 
+#include <limits>
+
 using namespace Qt::StringLiterals;
 
 namespace coroute::detail {
@@ -9,7 +11,7 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h)
     m_state = std::make_shared<Resumption>();
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(m_deadline - m_clock.now()).count();
     // Sleepers come in crowds of one duration: format the text once per thread and duration.
-    thread_local qint64 lastMs = -1;
+    thread_local qint64 lastMs = std::numeric_limits<qint64>::min();
     thread_local QString lastText;
     if (ms != lastMs) {
         lastText = u"sleep %1 ms"_s.arg(ms);

@@ -59,7 +59,7 @@ struct IsGenerator<QCoro::AsyncGenerator<T>> : std::true_type { using Value = T;
 /// Types a handler may return (or co_return): JSON, or a TypedResult kept as itself.
 template<typename T>
 inline constexpr bool isJsonResult = std::is_void_v<T> || std::is_constructible_v<QJsonValue, T>
-                                     || TypedResult<std::decay_t<T>>;
+                                     || std::is_same_v<std::decay_t<T>, JobResult> || TypedResult<std::decay_t<T>>;
 
 template<typename T>
 QJsonValue toJsonValue(T &&value)
@@ -73,7 +73,9 @@ QJsonValue toJsonValue(T &&value)
 template<typename T>
 JobResult toJobResult(T &&value)
 {
-    if constexpr (TypedResult<std::decay_t<T>>)
+    if constexpr (std::is_same_v<std::decay_t<T>, JobResult>)
+        return std::forward<T>(value);
+    else if constexpr (TypedResult<std::decay_t<T>>)
         return JobResult::fromValue(std::forward<T>(value));
     else
         return toJsonValue(std::forward<T>(value));

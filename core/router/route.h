@@ -92,11 +92,12 @@ struct Route
 
     /// "GET /items/{item_id:int}"
     QString displayName() const { return m_displayName.isEmpty() ? method + QLatin1Char(' ') + pathTemplate : m_displayName; }
-    /// Fixes displayName() once the route is registered: every job's root span is named by it.
-    void freezeDisplayName() { m_displayName = method + QLatin1Char(' ') + pathTemplate; }
     QJsonObject toJson() const;
 
 private:
+    friend class Router;
+    // Fixed by the router where a route is made, since every job's root span is named by it.
+    void freezeDisplayName() { m_displayName = method + QLatin1Char(' ') + pathTemplate; }
     QString m_displayName;
 };
 

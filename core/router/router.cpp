@@ -172,7 +172,6 @@ public:
 
     void insert(const std::shared_ptr<Route> &route, const QList<TemplateSegment> &segments)
     {
-        route->freezeDisplayName();
         Node &node = nodeFor(segments);
         const int m = detail::methodIndex(route->method);
         node.routes[m] = route;
@@ -474,6 +473,7 @@ RouteBuilder Router::addRoute(const QString &method, const QString &pathTemplate
     route->pathParams = pathParamsOf(segments, {});
     route->policy.executor = handler.kind == HandlerKind::Sync ? Executor::Pool : Executor::Loop;
     route->handler = std::move(handler);
+    route->freezeDisplayName();
     d->insert(route, segments);
     return RouteBuilder(route);
 }
@@ -503,6 +503,7 @@ void Router::include(const Router &other, const QString &prefix)
         auto route = std::make_shared<Route>(*source);
         route->pathTemplate = combined;
         route->pathParams = pathParamsOf(segments, source->pathParams);
+        route->freezeDisplayName();
         pending.append({route, segments});
     }
     for (const auto &[route, segments] : std::as_const(pending))

@@ -119,7 +119,7 @@ void Context::addRootEvent(const QString &name, const QJsonObject &attributes)
     updateSpan(*m_root, [&](SpanData &d) { d.events.append({trace::nowNs(), name, attributes}); });
 }
 
-void Context::endRoot(SpanStatus status, const QString &message, JobSpanFacts facts)
+void Context::endRoot(SpanStatus status, const QString &message, std::shared_ptr<const JobSpanFacts> facts)
 {
     updateSpan(*m_root, [&](SpanData &d) {
         d.jobFacts = std::move(facts);

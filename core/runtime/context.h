@@ -121,7 +121,7 @@ private:
     void addEventToCurrentSpan(const QString &name, const QJsonObject &attributes) const;
     void addRootEvent(const QString &name, const QJsonObject &attributes);
     /// Ends the root span with the job's outcome; the runtime calls it once, at the end.
-    void endRoot(SpanStatus status, const QString &message, JobSpanFacts facts);
+    void endRoot(SpanStatus status, const QString &message, std::shared_ptr<const JobSpanFacts> facts);
     void deliver(SpanData data) const;
     std::shared_ptr<void> dependency(std::type_index type);
     /// Awaits the async cleanups of every dependency created, newest first.

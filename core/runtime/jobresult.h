@@ -28,10 +28,17 @@ QJsonValue freeToJson(const T &value)
 }
 } // namespace detail
 
+class JobResult;
+struct JobError;
+
 /// A type a handler may return as itself: it has `QJsonObject toJson() const` (or any result
-/// convertible to QJsonValue), or a free `toJson(const T &)` found by argument lookup.
+/// convertible to QJsonValue), or a free `toJson(const T &)` found by argument lookup. The
+/// value must be self-contained (no views or pointers into the job's Context or dependencies)
+/// and its toJson() safe to call from any thread: it runs after the job ended, where read.
+/// A JobError is not a result: throw coroute::Error to fail a job.
 template<typename T>
-concept TypedResult = !std::is_constructible_v<QJsonValue, T>
+concept TypedResult = !std::is_constructible_v<QJsonValue, T> && !std::is_same_v<T, JobResult>
+                      && !std::is_same_v<T, JobError>
                       && (detail::HasToJsonMember<T> || detail::HasToJsonFunction<T>);
 
 /// A job's result: JSON, or the typed value its handler returned. A typed value becomes JSON
@@ -59,16 +66,26 @@ public:
         return r;
     }
 
-    /// The result as JSON (undefined for no result).
+    /// The result as JSON (null for a handler that returned nothing). A typed value whose
+    /// toJson() throws reads as {"error": "..."} saying so, and is logged once.
     QJsonValue toJson() const
     {
         if (!m_typed)
             return m_json;
-        std::call_once(m_typed->converted, [this] { m_typed->json = m_typed->convert(); });
+        std::call_once(m_typed->converted, [this] {
+            try {
+                m_typed->json = m_typed->convert();
+            } catch (const std::exception &e) {
+                m_typed->json = conversionFailed(e.what());
+            } catch (...) {
+                m_typed->json = conversionFailed("an exception that is not a std::exception");
+            }
+        });
         return m_typed->json;
     }
 
-    /// The handler's typed value, when it returned a T; null otherwise.
+    /// The handler's typed value, when it returned a T; null otherwise. The pointer is valid
+    /// while this JobResult (or a copy of it) lives.
     template<typename T>
     const T *value() const
     {
@@ -84,6 +101,8 @@ public:
     friend bool operator==(const JobResult &a, const JobResult &b) { return a.toJson() == b.toJson(); }
 
 private:
+    static QJsonValue conversionFailed(const char *what);
+
     struct Holder
     {
         virtual ~Holder() = default;

@@ -678,7 +678,7 @@ void Runtime::Private::finish(detail::JobRecord &rec, Context &ctx, JobState sta
     rec.info.waitingOn.clear();
 
     const auto reason = rec.info.cancelReason;
-    JobSpanFacts facts{rec.info.id,
+    auto facts = std::make_shared<const JobSpanFacts>(JobSpanFacts{rec.info.id,
                        rec.info.route,
                        rec.info.method,
                        rec.info.path,
@@ -688,8 +688,9 @@ void Runtime::Private::finish(detail::JobRecord &rec, Context &ctx, JobState sta
                        rec.info.queuedMs,
                        reason == CancelReason::None ? QString() : nameOf(reason),
                        reason == CancelReason::None ? QString() : rec.info.cancelledBy,
+                       !rec.info.error.isNull(),
                        rec.info.error.isNull() ? QString() : rec.info.error.type,
-                       rec.info.error.isNull() ? 0 : rec.info.error.status};
+                       rec.info.error.isNull() ? 0 : rec.info.error.status});
     const auto status = state == JobState::Succeeded ? SpanStatus::Ok
                       : (state == JobState::Cancelled || state == JobState::TimedOut) ? SpanStatus::Cancelled
                                                                                      : SpanStatus::Error;

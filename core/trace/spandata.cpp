@@ -60,7 +60,7 @@ void JobSpanFacts::addTo(QJsonObject &attributes) const
         attributes.insert(u"cancel.reason"_s, cancelReason);
         attributes.insert(u"cancel.requested_by"_s, cancelRequestedBy);
     }
-    if (!errorType.isEmpty()) {
+    if (hasError) {
         attributes.insert(u"error.type"_s, errorType);
         attributes.insert(u"error.status"_s, errorStatus);
     }
@@ -89,9 +89,9 @@ QJsonValue JobSpanFacts::value(QStringView key) const
     if (key == u"cancel.requested_by")
         return cancelReason.isEmpty() ? QJsonValue(QJsonValue::Undefined) : QJsonValue(cancelRequestedBy);
     if (key == u"error.type")
-        return errorType.isEmpty() ? QJsonValue(QJsonValue::Undefined) : QJsonValue(errorType);
+        return hasError ? QJsonValue(errorType) : QJsonValue(QJsonValue::Undefined);
     if (key == u"error.status")
-        return errorType.isEmpty() ? QJsonValue(QJsonValue::Undefined) : QJsonValue(errorStatus);
+        return hasError ? QJsonValue(errorStatus) : QJsonValue(QJsonValue::Undefined);
     return QJsonValue(QJsonValue::Undefined);
 }
 

@@ -7,7 +7,7 @@
 #include <QList>
 #include <QString>
 
-#include <optional>
+#include <memory>
 
 namespace coroute {
 
@@ -42,8 +42,9 @@ struct JobSpanFacts
     qint64 queuedMs = 0;       ///< omitted when 0
     QString cancelReason;      ///< empty unless a cancel was requested
     QString cancelRequestedBy; ///< with cancelReason
-    QString errorType;         ///< empty unless the job ended with an error
-    int errorStatus = 0;       ///< with errorType
+    bool hasError = false;     ///< the job ended with an error (failed, cancelled, timed out)
+    QString errorType;         ///< with hasError
+    int errorStatus = 0;       ///< with hasError
 
     /// Inserts the facts as attributes, replacing attributes of the same names.
     void addTo(QJsonObject &attributes) const;
@@ -62,7 +63,9 @@ struct SpanData
     qint64 startNs = 0;     ///< Unix epoch ns: monotonic time anchored to the wall clock
     qint64 endNs = 0;       ///< 0 while open
     QJsonObject attributes;  ///< set on the span itself; read allAttributes() for all of them
-    std::optional<JobSpanFacts> jobFacts; ///< on a live job's root span
+    /// On a job's root span once it ended, as the runtime delivers it; JSON and the store carry
+    /// the facts as plain attributes instead.
+    std::shared_ptr<const JobSpanFacts> jobFacts;
     QList<SpanEvent> events;
     SpanStatus status = SpanStatus::Unset;
     QString statusMessage;

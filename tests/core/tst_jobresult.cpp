@@ -9,6 +9,8 @@
 #include <QTest>
 
 #include <atomic>
+#include <latch>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -31,6 +33,12 @@ struct Item
     }
 };
 
+// A typed result whose conversion fails.
+struct Broken
+{
+    QJsonObject toJson() const { throw std::runtime_error("no JSON for you"); }
+};
+
 } // namespace
 
 namespace geometry {
@@ -50,6 +58,8 @@ static_assert(TypedResult<Item>);
 static_assert(TypedResult<geometry::Size>);
 static_assert(!TypedResult<QJsonObject>, "JSON stays JSON");
 static_assert(!TypedResult<int>);
+static_assert(!TypedResult<JobResult>, "a JobResult passes through as itself");
+static_assert(!TypedResult<JobError>, "an error is thrown, not returned");
 
 class tst_JobResult : public QObject
 {
@@ -61,6 +71,10 @@ class tst_JobResult : public QObject
             co_return Item{ctx.param(u"id"_s).toInteger(), u"item"_s};
         });
         rt.router().get(u"/size"_s, [](Context &) { return geometry::Size{3, 4}; }); // sync, on the pool
+        rt.router().get(u"/broken"_s, [](Context &) -> QCoro::Task<Broken> { co_return Broken{}; });
+        rt.router().get(u"/passed"_s, [](Context &) -> QCoro::Task<JobResult> {
+            co_return JobResult::fromValue(Item{9, u"nine"_s});
+        });
         rt.router().get(u"/json"_s, [](Context &) -> QCoro::Task<QJsonObject> { co_return QJsonObject{{u"a"_s, 1}}; });
     }
 
@@ -91,6 +105,18 @@ private Q_SLOTS:
             CO_VERIFY(!json.job->result.isTyped());
             CO_VERIFY(!json.job->result.value<QJsonObject>());
             CO_COMPARE(json.job->result.toJson(), QJsonValue(QJsonObject{{u"a"_s, 1}}));
+
+            // A JobResult a handler returns is the job's result as is, not wrapped again.
+            const auto passed = co_await rt.call({u"GET"_s, u"/passed"_s, {}, {}});
+            CO_VERIFY(passed.job->result.value<Item>());
+            CO_COMPARE(passed.job->result.value<Item>()->id, 9);
+
+            // A conversion that throws reads as an error object, whoever reads it.
+            const auto broken = co_await rt.call({u"GET"_s, u"/broken"_s, {}, {}});
+            CO_VERIFY(broken.succeeded());
+            const auto text = broken.job->result.toJson()[u"error"_s].toString();
+            CO_VERIFY2(text.contains(u"no JSON for you"_s), qPrintable(text));
+            CO_COMPARE(broken.job->toJson().value(u"result"_s), broken.job->result.toJson());
         }());
     }
 
@@ -100,8 +126,10 @@ private Q_SLOTS:
         const QJsonValue expected(QJsonObject{{u"id"_s, 7}, {u"name"_s, u"seven"_s}});
         std::atomic<int> wrong{0};
         std::vector<std::thread> readers;
+        std::latch start(4); // all four ask at once
         for (int t = 0; t < 4; ++t) {
-            readers.emplace_back([copy = result, &wrong, &expected] {
+            readers.emplace_back([copy = result, &wrong, &expected, &start] {
+                start.arrive_and_wait();
                 for (int i = 0; i < 100; ++i)
                     wrong += copy.toJson() != expected;
             });

@@ -13,6 +13,7 @@
 
 #include <QMutex>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -112,6 +113,21 @@ private Q_SLOTS:
         const auto spans = store->spans(run);
         QCOMPARE(spans.size(), liveSpans.size());
         QCOMPARE(spans.size(), 7); // 5 root spans and 2 "leaf work" spans
+        // Every span reads back with the attributes it had live, the root spans' job facts too.
+        for (const auto &liveSpan : std::as_const(liveSpans)) {
+            const auto it = std::find_if(spans.begin(), spans.end(),
+                                         [&](const SpanData &s) { return s.spanId == liveSpan.spanId; });
+            QVERIFY(it != spans.end());
+            QCOMPARE(it->allAttributes(), liveSpan.allAttributes());
+            if (liveSpan.jobFacts)
+                QCOMPARE(it->attribute(u"coroute.state"_s).toString(), liveSpan.jobFacts->state);
+        }
+        const auto cancelledRoot = std::find_if(spans.begin(), spans.end(), [&](const SpanData &s) {
+            return s.attribute(u"cancel.reason"_s).toString() == u"user"_s;
+        });
+        QVERIFY(cancelledRoot != spans.end());
+        QCOMPARE(cancelledRoot->attribute(u"cancel.requested_by"_s).toString(), u"tester"_s);
+        QCOMPARE(cancelledRoot->attribute(u"error.status"_s).toInt(), 499);
         const auto leafLogs = store->logs(run, stored[1].id);
         QCOMPARE(leafLogs.size(), 1);
         QCOMPARE(leafLogs.first().message, u"leaf 1"_s);

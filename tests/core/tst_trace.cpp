@@ -514,7 +514,7 @@ private Q_SLOTS:
         const auto r = record();
         QVERIFY(r.complete);
         const auto slow = *r.root(r.cancelled);
-        QVERIFY(slow.jobFacts.has_value());
+        QVERIFY(slow.jobFacts);
         const auto all = slow.allAttributes();
         const QStringList expected{u"coroute.job_id"_s,   u"coroute.route"_s,        u"coroute.method"_s,
                                    u"coroute.path"_s,     u"coroute.state"_s,        u"coroute.executor"_s,
@@ -546,7 +546,7 @@ private Q_SLOTS:
 
         // JSON (what the store and exporters write) carries them as plain attributes.
         const auto back = SpanData::fromJson(slow.toJson());
-        QVERIFY(!back.jobFacts.has_value());
+        QVERIFY(!back.jobFacts);
         QCOMPARE(back.attributes, all);
         QCOMPARE(back.allAttributes(), all);
     }
@@ -563,6 +563,7 @@ private Q_SLOTS:
         const auto idOf = [](const QJsonObject &e) { return e[u"id2"_s][u"local"_s].toString(); };
         QString cancelledTrack;
         bool cancelRequested = false, cancelledInstant = false, blockedInstant = false, poolThread = false;
+        bool rootCancelledInstant = false;
         QHash<QString, QString> trackOfSpan;
         QJsonObject topBegin;
         for (const auto &v : events) {
@@ -581,17 +582,29 @@ private Q_SLOTS:
                 cancelRequested = idOf(e) == cancelledTrack;
                 QCOMPARE(e[u"args"_s][u"requested_by"_s].toString(), u"tester"_s);
             }
-            if (ph == u"n"_s && e[u"name"_s] == u"cancelled"_s && idOf(e) == cancelledTrack)
+            if (ph == u"n"_s && e[u"name"_s] == u"cancelled"_s && idOf(e) == cancelledTrack) {
                 cancelledInstant = true;
+            }
+            if (ph == u"n"_s && e[u"name"_s] == u"cancelled"_s && e[u"args"_s][u"span"_s] == u"GET /slow"_s) {
+                rootCancelledInstant = true;
+                // From the root span's typed job facts.
+                QCOMPARE(e[u"args"_s][u"cancel.reason"_s].toString(), u"user"_s);
+                QCOMPARE(e[u"args"_s][u"cancel.requested_by"_s].toString(), u"tester"_s);
+            }
             if (ph == u"i"_s && e[u"name"_s] == u"loop_blocked"_s)
                 blockedInstant = e[u"tid"_s].toInt() == 1;
         }
         QVERIFY(cancelRequested);
         QVERIFY(cancelledInstant);
+        QVERIFY(rootCancelledInstant);
         QVERIFY(blockedInstant);
         QVERIFY(poolThread);
         QCOMPARE(topBegin[u"ts"_s].toDouble(), 0.0); // the earliest span is the origin
         QCOMPARE(topBegin[u"args"_s][u"coroute.job"_s][u"state"_s].toString(), u"succeeded"_s);
+        // The root span's job facts are span attributes in the export, as every reader sees them.
+        QCOMPARE(topBegin[u"args"_s][u"coroute.state"_s].toString(), u"succeeded"_s);
+        QCOMPARE(topBegin[u"args"_s][u"coroute.route"_s].toString(), u"/top"_s);
+        QCOMPARE(topBegin[u"args"_s][u"coroute.job_id"_s].toInteger(), qint64(r.tree));
         QCOMPARE(idOf(topBegin), u"0x"_s + QString::number(r.tree, 16));
         // Each job is one track; different jobs never share one.
         for (const auto &s : r.spans) {
