@@ -2,6 +2,7 @@
 // store always opens, stays intact, keeps every finished job with its result, and marks the
 // unfinished jobs of killed runs interrupted.
 
+#include "sqlitescalar.h"
 #include "store/historystore.h"
 
 #include <QFile>
@@ -45,17 +46,7 @@ int storedJobs(const QString &path)
 
 QString integrity(const QString &path)
 {
-    sqlite3 *db = nullptr;
-    sqlite3_open_v2(path.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr);
-    sqlite3_stmt *s = nullptr;
-    QString result;
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        result = QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(s, 0)));
-    else
-        result = QString::fromUtf8(sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return result;
+    return coroute::test::sqliteScalar(path, "PRAGMA integrity_check");
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 // file size limit (ulimit -f) on the child process. Clear message, right exit code, and the
 // files stay readable and intact afterwards.
 
+#include "sqlitescalar.h"
 #include "store/historystore.h"
 
 #include <QDir>
@@ -55,17 +56,7 @@ Run runCoroute(const QStringList &args, int limitKiB = 0, int timeoutMs = 60000)
 
 QString query(const QString &path, const char *sql)
 {
-    sqlite3 *db = nullptr;
-    sqlite3_open_v2(path.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr);
-    sqlite3_stmt *s = nullptr;
-    QString result;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        result = QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(s, 0)));
-    else
-        result = u"error: "_s + QString::fromUtf8(sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return result;
+    return coroute::test::sqliteScalar(path, sql);
 }
 
 void scribble(const QString &path, qint64 offset, qint64 size)

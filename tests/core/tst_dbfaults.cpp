@@ -2,6 +2,7 @@
 // read-only connection, a full disk (RLIMIT_FSIZE). Each job fails with a clear error and
 // the database stays intact: what was committed stays, nothing is half written.
 
+#include "sqlitescalar.h"
 #include "jobs/builtins.h"
 #include "jobs/db/database.h"
 #include "jobs/db/databasepool.h"
@@ -42,17 +43,7 @@ int execSql(const QString &path, const char *sql)
 
 QString scalar(const QString &path, const char *sql)
 {
-    sqlite3 *db = nullptr;
-    sqlite3_open_v2(path.toUtf8().constData(), &db, SQLITE_OPEN_READONLY, nullptr);
-    sqlite3_stmt *s = nullptr;
-    QString result;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-        result = QString::fromUtf8(reinterpret_cast<const char *>(sqlite3_column_text(s, 0)));
-    else
-        result = u"error: "_s + QString::fromUtf8(sqlite3_errmsg(db));
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return result;
+    return coroute::test::sqliteScalar(path, sql);
 }
 
 void scribble(const QString &path, qint64 offset, qint64 size, quint32 seed)
