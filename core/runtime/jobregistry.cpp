@@ -1,5 +1,6 @@
 #include "runtime/jobregistry.h"
 #include "runtime/detail/jobrecord_p.h"
+#include "runtime/detail/recordtable_p.h"
 
 #include <QTimer>
 
@@ -7,7 +8,7 @@
 
 namespace coroute {
 
-JobRegistry::JobRegistry(QObject *parent) : QObject(parent)
+JobRegistry::JobRegistry(QObject *parent) : QObject(parent), m_records(std::make_unique<detail::RecordTable>())
 {
     qRegisterMetaType<coroute::ChangeSet>();
 }
@@ -23,12 +24,14 @@ std::optional<JobInfo> JobRegistry::job(JobId id) const
 
 QList<JobInfo> JobRegistry::jobs() const
 {
-    QList<JobId> ids = m_records.keys();
-    std::sort(ids.begin(), ids.end());
+    QList<const detail::JobRecord *> records;
+    records.reserve(m_records->size());
+    m_records->forEach([&records](const auto &r) { records.append(r.get()); });
+    std::sort(records.begin(), records.end(), [](auto *a, auto *b) { return a->info.id < b->info.id; });
     QList<JobInfo> out;
-    out.reserve(ids.size());
-    for (auto id : ids)
-        out.append(m_records.value(id)->info);
+    out.reserve(records.size());
+    for (const auto *r : std::as_const(records))
+        out.append(r->info);
     return out;
 }
 
@@ -44,6 +47,11 @@ QList<LogEntry> JobRegistry::logs(JobId id) const
     return r ? r->logs : QList<LogEntry>{};
 }
 
+int JobRegistry::count() const
+{
+    return int(m_records->size());
+}
+
 int JobRegistry::activeCount() const
 {
     return countIn(JobState::Pending) + countIn(JobState::Running) + countIn(JobState::Cancelling);
@@ -54,7 +62,7 @@ std::shared_ptr<detail::JobRecord> JobRegistry::create(JobInfo info)
     auto r = std::make_shared<detail::JobRecord>();
     r->info = std::move(info);
     ++m_counts[size_t(r->info.state)];
-    m_records.insert(r->info.id, r);
+    m_records->insert(r->info.id, r);
     if (r->info.parent) {
         if (auto *p = record(r->info.parent))
             p->children.append(r->info.id);
@@ -65,8 +73,7 @@ std::shared_ptr<detail::JobRecord> JobRegistry::create(JobInfo info)
 
 detail::JobRecord *JobRegistry::record(JobId id) const
 {
-    const auto it = m_records.constFind(id);
-    return it == m_records.constEnd() ? nullptr : it->get();
+    return m_records->find(id);
 }
 
 void JobRegistry::setState(detail::JobRecord &r, JobState state)
@@ -151,7 +158,7 @@ void JobRegistry::evictBeyondWindow()
 {
     if (m_finishedWindow <= 0)
         return;
-    const auto finished = [this] { return qsizetype(m_records.size()) - activeCount(); };
+    const auto finished = [this] { return qsizetype(m_records->size()) - activeCount(); };
     while (finished() > m_finishedWindow && !m_finishedTopLevel.empty()) {
         const JobId top = m_finishedTopLevel.front();
         m_finishedTopLevel.pop_front();
@@ -171,11 +178,11 @@ void JobRegistry::evictBeyondWindow()
             return;
         }
         for (auto id : std::as_const(tree)) {
-            const auto it = m_records.constFind(id);
-            if (it == m_records.constEnd())
+            const auto *r = record(id);
+            if (!r)
                 continue;
-            --m_counts[size_t((*it)->info.state)];
-            m_records.erase(it);
+            --m_counts[size_t(r->info.state)];
+            m_records->remove(id);
             ++m_evicted;
         }
     }

@@ -2,7 +2,6 @@
 
 #include "runtime/jobinfo.h"
 
-#include <QHash>
 #include <QObject>
 
 #include <array>
@@ -14,6 +13,7 @@ namespace coroute {
 
 namespace detail {
 struct JobRecord;
+class RecordTable;
 }
 
 /// Every job of a runtime, live. Read it on the runtime's thread; other threads (the GUI)
@@ -32,7 +32,7 @@ public:
     QList<JobId> children(JobId id) const;
     QList<LogEntry> logs(JobId id) const;
 
-    int count() const { return int(m_records.size()); }
+    int count() const;
     int countIn(JobState state) const { return m_counts[size_t(state)]; }
     /// Jobs not yet in a terminal state.
     int activeCount() const;
@@ -69,7 +69,7 @@ private:
     void scheduleFlush();
     void evictBeyondWindow();
 
-    QHash<JobId, std::shared_ptr<detail::JobRecord>> m_records;
+    std::unique_ptr<detail::RecordTable> m_records;
     std::array<int, 8> m_counts{};
     QList<JobId> m_dirty;
     QList<LogEntry> m_newLogs;

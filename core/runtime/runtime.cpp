@@ -7,6 +7,7 @@
 #include "async/sleep.h"
 #include "async/detail/detached.h"
 #include "runtime/detail/jobrecord_p.h"
+#include "runtime/detail/recordtable_p.h"
 #include "trace/spandata.h"
 
 #include <QCoreApplication>
@@ -141,6 +142,31 @@ JobError describeException(std::exception_ptr e)
     }
     return {500, u"exception"_s, text, {}};
 }
+
+// How a job's handler ended, before it is classified into a final state.
+struct Ending
+{
+    JobResult result;
+    JobError error;
+    bool timedOut = false;
+    bool cancelled = false;
+};
+
+// A plain function, so that no coroutine frame carries these catches.
+void classify(std::exception_ptr e, Ending &ending)
+{
+    try {
+        std::rethrow_exception(e);
+    } catch (const TimedOut &) {
+        ending.timedOut = true;
+    } catch (const Cancelled &) {
+        ending.cancelled = true;
+    } catch (const Error &err) {
+        ending.error = err.error();
+    } catch (...) {
+        ending.error = describeException(std::current_exception());
+    }
+}
 } // namespace
 
 class Runtime::Private
@@ -194,7 +220,11 @@ public:
         return *sem;
     }
 
-    detail::Detached run(std::shared_ptr<detail::JobRecord> rec, RouteMatch match, SubmitOptions options);
+    void run(std::shared_ptr<detail::JobRecord> rec, RouteMatch match, SubmitOptions options);
+    detail::Detached runDirect(std::shared_ptr<detail::JobRecord> rec, std::unique_ptr<Context> ctx);
+    detail::Detached runGeneral(std::shared_ptr<detail::JobRecord> rec, std::unique_ptr<Context> ctx,
+                                SubmitOptions options);
+    void conclude(detail::JobRecord &rec, Context &ctx, Ending ending);
     QCoro::Task<JobResult> invoke(const Route &route, Context &ctx, const SubmitOptions &options);
     QCoro::Task<JobResult> invokeWithRetry(const Route &route, Context &ctx, const SubmitOptions &options,
                                             detail::JobRecord &rec);
@@ -267,17 +297,21 @@ Runtime::~Runtime()
         if (d->registry.activeCount() > 0) {
             qCCritical(lcRuntime) << d->registry.activeCount() << "jobs ignored cancellation for"
                                   << d->shutdownGrace.count() << "ms; abandoning them";
-            for (const auto &rec : std::as_const(d->registry.m_records)) {
+            // Collected first: abandoning resumes waiters, which may submit more jobs.
+            QList<std::shared_ptr<detail::JobRecord>> stuck;
+            d->registry.m_records->forEach([&stuck](const auto &rec) {
                 if (!isTerminal(rec->info.state))
-                    d->abandon(*rec);
-            }
+                    stuck.append(rec);
+            });
+            for (const auto &rec : std::as_const(stuck))
+                d->abandon(*rec);
         }
     }
     d->pool.waitForDone();
-    for (const auto &rec : std::as_const(d->registry.m_records)) {
+    d->registry.m_records->forEach([](const auto &rec) {
         if (rec->execution)
             static_cast<Private::JobExecution *>(rec->execution.get())->detach();
-    }
+    });
 }
 
 Router &Runtime::router() { return d->router; }
@@ -409,7 +443,7 @@ QCoro::Task<JobOutcome> Runtime::call(CallRequest request, SubmitOptions options
 
 QCoro::Task<JobInfo> Runtime::wait(JobId id, std::stop_token token)
 {
-    auto rec = d->registry.m_records.value(id); // keeps the record alive while waiting
+    auto rec = d->registry.m_records->share(id); // keeps the record alive while waiting
     if (!rec)
         throw Error(404, u"unknown_job"_s, u"no job with id "_s + QString::number(id));
     co_await rec->done.wait(std::move(token));
@@ -448,10 +482,10 @@ bool Runtime::cancel(JobId id, CancelReason reason, const QString &requestedBy)
 int Runtime::cancelAll(CancelReason reason, const QString &requestedBy)
 {
     QList<JobId> active;
-    for (const auto &rec : std::as_const(d->registry.m_records)) {
+    d->registry.m_records->forEach([&active](const auto &rec) {
         if (!isTerminal(rec->info.state))
             active.append(rec->info.id);
-    }
+    });
     std::sort(active.begin(), active.end());
     int n = 0;
     for (auto id : std::as_const(active))
@@ -463,10 +497,10 @@ QCoro::Task<void> Runtime::shutdown()
 {
     cancelAll(CancelReason::Shutdown, u"shutdown"_s);
     QList<std::shared_ptr<detail::JobRecord>> active;
-    for (const auto &rec : std::as_const(d->registry.m_records)) {
+    d->registry.m_records->forEach([&active](const auto &rec) {
         if (!isTerminal(rec->info.state))
             active.append(rec);
-    }
+    });
     // The grace is wall time, not the runtime's clock: a ManualClock must not hold shutdown.
     std::stop_source deadline;
     QTimer timer;
@@ -572,17 +606,60 @@ QCoro::Task<JobResult> Runtime::Private::invokeWithRetry(const Route &route, Con
     }
 }
 
-detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, RouteMatch match, SubmitOptions options)
+void Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, RouteMatch match, SubmitOptions options)
 {
-    const auto token = rec->stop.get_token();
     const Route &route = *match.route;
-    Context ctx(*q, rec->info.id, match.route, std::move(match.pathParams), std::move(match.query),
-                std::move(match.body), token, options.traceId, options.parentSpan, rec->createdNs);
-    rec->context = &ctx;
-    JobResult result;
-    JobError error;
-    bool timedOut = false;
-    bool cancelled = false;
+    // On the heap rather than in a coroutine frame: GCC gives every local of a coroutine its
+    // own slot, so the frames stay small only if the coroutines hold little.
+    auto ctx = std::make_unique<Context>(*q, rec->info.id, match.route, std::move(match.pathParams),
+                                         std::move(match.query), std::move(match.body), rec->stop.get_token(),
+                                         std::move(options.traceId), options.parentSpan, rec->createdNs);
+    rec->context = ctx.get();
+    const bool direct = route.handler.kind == HandlerKind::Async && route.policy.retry.attempts <= 1
+                     && (!options.retry || options.retry->attempts <= 1) && globalPermits == 0
+                     && route.policy.limit.isEmpty();
+    if (!direct) {
+        runGeneral(std::move(rec), std::move(ctx), std::move(options));
+        return;
+    }
+    // Most jobs: no permits to queue for, no retry loop. Everything up to the handler's first
+    // suspension happens here, outside any coroutine frame.
+    if (rec->stop.stop_requested()) { // a child whose parent was cancelled before it started
+        Ending ending;
+        ending.cancelled = true;
+        conclude(*rec, *ctx, std::move(ending));
+        return;
+    }
+    rec->info.startedMs = nowMs();
+    registry.setState(*rec, JobState::Running);
+    if (const auto limit = options.timeout ? options.timeout : route.policy.timeout)
+        startTimeout(*rec, *limit);
+    ++rec->info.attempts;
+    runDirect(std::move(rec), std::move(ctx));
+}
+
+detail::Detached Runtime::Private::runDirect(std::shared_ptr<detail::JobRecord> rec, std::unique_ptr<Context> ctx)
+{
+    auto outcome = co_await ctx->route().handler.async(*ctx);
+    if (ctx->hasDependencies()) // most jobs have none: skip the cleanup coroutine's frame
+        co_await ctx->releaseDependencies();
+    Ending ending;
+    if (!outcome.error)
+        ending.result = std::move(outcome.value);
+    else if (rec->info.cancelReason == CancelReason::None)
+        classify(outcome.error, ending);
+    else
+        ending.cancelled = true; // cancel requested: whatever the handler threw, it ends cancelled
+    conclude(*rec, *ctx, std::move(ending));
+}
+
+detail::Detached Runtime::Private::runGeneral(std::shared_ptr<detail::JobRecord> rec, std::unique_ptr<Context> owned,
+                                              SubmitOptions options)
+{
+    Context &ctx = *owned;
+    const auto token = ctx.token();
+    const Route &route = ctx.route();
+    Ending ending;
     try {
         const auto queuedAt = nowMs();
         std::optional<Semaphore::Permit> global;
@@ -608,65 +685,47 @@ detail::Detached Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, R
         registry.setState(*rec, JobState::Running);
         if (const auto limit = options.timeout ? options.timeout : route.policy.timeout)
             startTimeout(*rec, *limit);
-        if (route.handler.kind == HandlerKind::Async && route.policy.retry.attempts <= 1
-            && (!options.retry || options.retry->attempts <= 1)) {
-            // Fast path: no retry loop, no invoke frame: two coroutine frames fewer per job,
-            // and four exception rethrows fewer when the handler is cancelled or fails.
-            ++rec->info.attempts;
-            auto outcome = co_await route.handler.async(ctx);
-            if (outcome.error) {
-                // A cancel was requested: the job ends cancelled (or timed out) whatever the
-                // handler threw, so only other failures need rethrowing to be classified.
-                if (rec->info.cancelReason == CancelReason::None)
-                    std::rethrow_exception(outcome.error);
-                cancelled = true;
-            } else {
-                result = std::move(outcome.value);
-            }
-        } else {
-            result = co_await invokeWithRetry(route, ctx, options, *rec);
-        }
-    } catch (const TimedOut &) {
-        timedOut = true;
-    } catch (const Cancelled &) {
-        cancelled = true;
-    } catch (const Error &e) {
-        error = e.error();
+        ending.result = co_await invokeWithRetry(route, ctx, options, *rec);
     } catch (...) {
-        error = describeException(std::current_exception());
+        classify(std::current_exception(), ending);
     }
-    if (ctx.hasDependencies()) // most jobs have none: skip the cleanup coroutine's frame
+    if (ctx.hasDependencies())
         co_await ctx.releaseDependencies();
+    conclude(*rec, ctx, std::move(ending));
+}
+
+void Runtime::Private::conclude(detail::JobRecord &rec, Context &ctx, Ending ending)
+{
     // Blocking found in this last stretch must land on the job before its record closes.
-    if (detail::currentExecution() == rec->execution.get())
+    if (detail::currentExecution() == rec.execution.get())
         detail::ExecutionScope::checkpoint();
 
-    if (rec->abandoned) {
+    if (rec.abandoned) {
         // shutdown() gave up on this job and recorded it; what it did since is dropped.
-        qCWarning(lcRuntime) << "abandoned job" << rec->info.id << "ended late; its outcome is dropped";
-        co_return;
+        qCWarning(lcRuntime) << "abandoned job" << rec.info.id << "ended late; its outcome is dropped";
+        return;
     }
-    if (rec->timeoutTimer) {
-        clock->unschedule(rec->timeoutTimer);
-        rec->timeoutTimer = 0;
+    if (rec.timeoutTimer) {
+        clock->unschedule(rec.timeoutTimer);
+        rec.timeoutTimer = 0;
     }
     // A handler that returned normally succeeded, even if a cancel came too late to stop it
     // (its effects happened); the request stays recorded as cancel_reason.
-    const auto reason = rec->info.cancelReason;
-    const bool returned = !timedOut && !cancelled && error.isNull();
+    const auto reason = rec.info.cancelReason;
+    const bool returned = !ending.timedOut && !ending.cancelled && ending.error.isNull();
     if (returned) {
-        finish(*rec, ctx, JobState::Succeeded, std::move(result), {});
-    } else if (reason == CancelReason::Timeout || (timedOut && reason == CancelReason::None)) {
-        finish(*rec, ctx, JobState::TimedOut, {},
-               {504, u"timed_out"_s, u"%1 timed out"_s.arg(rec->info.displayName()), {}});
-    } else if (reason != CancelReason::None || cancelled) {
-        finish(*rec, ctx, JobState::Cancelled, {},
+        finish(rec, ctx, JobState::Succeeded, std::move(ending.result), {});
+    } else if (reason == CancelReason::Timeout || (ending.timedOut && reason == CancelReason::None)) {
+        finish(rec, ctx, JobState::TimedOut, {},
+               {504, u"timed_out"_s, u"%1 timed out"_s.arg(rec.info.displayName()), {}});
+    } else if (reason != CancelReason::None || ending.cancelled) {
+        finish(rec, ctx, JobState::Cancelled, {},
                {499, u"cancelled"_s,
                 u"cancelled (%1) by %2"_s.arg(nameOf(reason),
-                                               rec->info.cancelledBy.isEmpty() ? u"the handler"_s : rec->info.cancelledBy),
+                                               rec.info.cancelledBy.isEmpty() ? u"the handler"_s : rec.info.cancelledBy),
                 {}});
     } else {
-        finish(*rec, ctx, JobState::Failed, {}, std::move(error));
+        finish(rec, ctx, JobState::Failed, {}, std::move(ending.error));
     }
 }
 

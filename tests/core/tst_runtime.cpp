@@ -587,6 +587,47 @@ private Q_SLOTS:
         QVERIFY(!rt.jobs().job(1)); // the oldest is gone
     }
 
+    // Records are kept by id in submission order; a job that outlives thousands of newer ones
+    // must stay reachable (it moves aside so it does not pin the slots after it).
+    void longRunningJobOutlivesManyEvictedOnes()
+    {
+        Runtime rt;
+        rt.jobs().setFinishedWindow(10);
+        rt.router().get(u"/long"_s, [](Context &ctx) -> QCoro::Task<void> { co_await sleep(60s, ctx.token()); });
+        rt.router().get(u"/quick/{i:int}"_s, [](Context &ctx) -> QCoro::Task<QJsonValue> { co_return ctx.param(u"i"_s); });
+        const auto first = rt.submit(get(u"/long"_s)).id;
+        JobId last = 0;
+        for (int round = 0; round < 5; ++round) {
+            for (int i = 0; i < 1000; ++i)
+                last = rt.submit(get(u"/quick/%1"_s.arg(i))).id;
+            rt.jobs().flush(); // sends the batch, then evicts beyond the window
+        }
+        QCOMPARE(rt.jobs().evictedCount(), 5000 - 10);
+        QCOMPARE(rt.jobs().count(), 11);
+        QCOMPARE(rt.jobs().job(first)->state, JobState::Running);
+        QVERIFY(!rt.jobs().job(first + 1));
+        QCOMPARE(rt.jobs().job(last)->result.toJson(), QJsonValue(999));
+        QVERIFY(!rt.jobs().job(last + 1));
+        QVERIFY(!rt.jobs().job(0));
+        const auto all = rt.jobs().jobs();
+        QCOMPARE(all.size(), 11);
+        QCOMPARE(all.first().id, first);
+        for (qsizetype i = 1; i < all.size(); ++i)
+            QVERIFY(all[i - 1].id < all[i].id);
+
+        // A new job after the compaction lands in the table and the old one is still cancellable.
+        const auto next = rt.submit(get(u"/quick/7"_s)).id;
+        QCOMPARE(next, last + 1);
+        QCOMPARE(rt.jobs().job(next)->state, JobState::Succeeded);
+        QVERIFY(rt.cancel(first));
+        std::optional<JobInfo> info;
+        auto waiter = [&]() -> QCoro::Task<void> { info = co_await rt.wait(first); };
+        auto task = waiter();
+        QTRY_VERIFY_WITH_TIMEOUT(info.has_value(), 10000);
+        QCOMPARE(info->state, JobState::Cancelled);
+        QCOMPARE(rt.jobs().activeCount(), 0);
+    }
+
     void logsAndProgressFromAPoolThread()
     {
         Runtime rt;
