@@ -101,7 +101,10 @@ void Context::endSpan(const std::shared_ptr<detail::SpanState> &state, SpanStatu
             state->data.statusMessage = message;
         }
         state->data.endNs = trace::nowNs();
-        data = state->data;
+        // Ended, its data is read only for its ids: move the rest out rather than copy it.
+        data = std::move(state->data);
+        state->data.traceId = data.traceId;
+        state->data.spanId = data.spanId;
     }
     deliver(std::move(data));
 }

@@ -32,9 +32,10 @@ Q_LOGGING_CATEGORY(lcRuntime, "coroute.runtime", QtInfoMsg)
 namespace coroute {
 
 namespace {
+// The span clock (monotonic, anchored to the wall clock): job and span times agree.
 qint64 nowMs()
 {
-    return QDateTime::currentMSecsSinceEpoch();
+    return trace::nowNs() / 1'000'000;
 }
 
 // A URL's user:password must never reach the registry, the history or a trace: what a job
@@ -85,6 +86,12 @@ bool redactCredentials(QJsonValue &v)
 
 void redactCredentials(QJsonObject &o)
 {
+    // Numbers and booleans hold no credentials, and most parameters are ids.
+    const bool textual = std::any_of(o.constBegin(), o.constEnd(), [](const QJsonValueConstRef &v) {
+        return v.isString() || v.isObject() || v.isArray();
+    });
+    if (!textual)
+        return;
     QJsonValue v(o);
     if (redactCredentials(v))
         o = v.toObject();
@@ -415,9 +422,10 @@ Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
     redactCredentials(info.body);
     info.kind = match.route->handler.kind;
     info.executor = match.route->policy.executor;
-    info.createdMs = nowMs();
+    const qint64 createdNs = trace::nowNs();
+    info.createdMs = createdNs / 1'000'000;
     auto rec = d->registry.create(std::move(info));
-    rec->createdNs = trace::nowNs();
+    rec->createdNs = createdNs;
     rec->execution = std::make_shared<Private::JobExecution>(d.get(), rec);
 
     // A child submitted after its parent was cancelled starts cancelled.
@@ -630,7 +638,7 @@ void Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, RouteMatch ma
         conclude(*rec, *ctx, std::move(ending));
         return;
     }
-    rec->info.startedMs = nowMs();
+    rec->info.startedMs = rec->info.createdMs; // nothing ran in between: same millisecond
     registry.setState(*rec, JobState::Running);
     if (const auto limit = options.timeout ? options.timeout : route.policy.timeout)
         startTimeout(*rec, *limit);

@@ -5,6 +5,7 @@
 #include <QRandomGenerator>
 
 #include <array>
+#include <bit>
 #include <chrono>
 
 using namespace Qt::StringLiterals;
@@ -179,30 +180,49 @@ qint64 nowNs()
     return anchorWallNs + duration_cast<nanoseconds>(steady_clock::now() - anchorSteady).count();
 }
 
-// Ids need to be unique, not secret: one generator per thread, seeded from the system's,
-// spares every job the global generator's lock.
-static QRandomGenerator64 &idGenerator()
+// Ids need to be unique, not secret: xoshiro256** per thread, seeded from the system's
+// generator, costs a few instructions per id and no lock.
+namespace {
+class IdGenerator
 {
-    thread_local QRandomGenerator64 generator = [] {
-        std::array<quint32, 8> seed;
-        QRandomGenerator::system()->fillRange(seed.data(), qsizetype(seed.size()));
-        return QRandomGenerator64(seed.data(), qsizetype(seed.size()));
-    }();
+public:
+    IdGenerator() { QRandomGenerator::system()->fillRange(m_state.data(), qsizetype(m_state.size())); }
+
+    quint64 next()
+    {
+        const quint64 result = std::rotl(m_state[1] * 5, 7) * 9;
+        const quint64 t = m_state[1] << 17;
+        m_state[2] ^= m_state[0];
+        m_state[3] ^= m_state[1];
+        m_state[1] ^= m_state[2];
+        m_state[0] ^= m_state[3];
+        m_state[2] ^= t;
+        m_state[3] = std::rotl(m_state[3], 45);
+        return result;
+    }
+
+private:
+    std::array<quint64, 4> m_state;
+};
+
+IdGenerator &idGenerator()
+{
+    thread_local IdGenerator generator;
     return generator;
 }
+} // namespace
 
 QByteArray newTraceId()
 {
-    QByteArray id(16, Qt::Uninitialized);
-    idGenerator().fillRange(reinterpret_cast<quint32 *>(id.data()), 4);
-    return id;
+    const std::array<quint64, 2> bits{idGenerator().next(), idGenerator().next()};
+    return QByteArray(reinterpret_cast<const char *>(bits.data()), qsizetype(sizeof(bits)));
 }
 
 quint64 newSpanId()
 {
     quint64 id = 0;
     while (id == 0)
-        id = idGenerator().generate64();
+        id = idGenerator().next();
     return id;
 }
 

@@ -96,3 +96,8 @@ quint64 newSpanId();
 } // namespace trace
 
 } // namespace coroute
+
+// Qt and standard members with no self-references: lists of them grow by realloc, without
+// moving each element (the registry's batch holds one span per finished job).
+Q_DECLARE_TYPEINFO(coroute::SpanEvent, Q_RELOCATABLE_TYPE);
+Q_DECLARE_TYPEINFO(coroute::SpanData, Q_RELOCATABLE_TYPE);
