@@ -119,6 +119,12 @@ bool isAbsent(const QJsonValue &v)
     return v.isUndefined() || v.isNull();
 }
 
+// Equal and held the same way: QJsonValue's == calls 1 and 1.0 equal, a parameter's type not.
+bool identical(const QJsonValue &a, const QJsonValue &b)
+{
+    return a == b && (!a.isDouble() || a.toVariant().typeId() == b.toVariant().typeId());
+}
+
 QJsonArray loc(const QString &where, const QString &name = {})
 {
     QJsonArray l{where};
@@ -312,9 +318,20 @@ private:
             }
         }
 
+        // Starts as the caller's object, shared: when that holds just the declared parameters,
+        // typed already (as plans and jobs pass them), nothing is copied or inserted.
+        result.query = m_query;
+        for (auto it = m_query.constBegin(); it != m_query.constEnd(); ++it) {
+            const auto key = it.key();
+            if (std::none_of(route->queryParams.cbegin(), route->queryParams.cend(),
+                             [&key](const ParamSpec &spec) { return spec.name == key; }))
+                result.query.remove(key);
+        }
         for (const ParamSpec &spec : route->queryParams) {
             const QJsonValue input = m_query.value(spec.name);
             if (isAbsent(input)) {
+                if (!input.isUndefined())
+                    result.query.remove(spec.name); // an explicit null counts as absent
                 if (spec.required) {
                     errors.append(detail::errorEntry(loc(u"query"_s, spec.name), detail::missingError()));
                 } else if (!spec.defaultValue.isUndefined()) {
@@ -328,7 +345,7 @@ private:
             QJsonValue value;
             if (const auto error = detail::validateValue(spec, input, &value))
                 errors.append(detail::errorEntry(loc(u"query"_s, spec.name), *error, input));
-            else
+            else if (!identical(value, input))
                 result.query.insert(spec.name, value);
         }
 

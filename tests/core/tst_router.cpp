@@ -566,6 +566,19 @@ void tst_Router::defaultsAndUndeclared()
     QCOMPARE(m->query[u"n"_s], QJsonValue(4));
     QVERIFY(!m->query.contains(u"opt"_s));
     QCOMPARE(m->body, json(u"{\"size\":3,\"tag\":\"t\",\"keep\":true}"_s));
+
+    // Typed input passes through as given; an integral double for an int parameter becomes
+    // an integer (QJsonValue's == calls them equal); strings are converted.
+    const QJsonObject typed{{u"verbose"_s, true}, {u"n"_s, 4}, {u"id"_s, u"123e4567-e89b-12d3-a456-426614174000"_s},
+                            {u"opt"_s, u"x"_s}};
+    m = asMatch(res = r.resolve(u"POST"_s, u"/run"_s, typed));
+    QVERIFY2(m, qPrintable(describe(res)));
+    QCOMPARE(m->query, typed);
+    m = asMatch(res = r.resolve(u"POST"_s, u"/run"_s, QJsonObject{{u"n"_s, 3.0}, {u"verbose"_s, u"yes"_s}}));
+    QVERIFY2(m, qPrintable(describe(res)));
+    QCOMPARE(m->query[u"n"_s].toVariant().typeId(), QMetaType::LongLong);
+    QCOMPARE(m->query[u"verbose"_s], QJsonValue(true));
+    QCOMPARE(m->query.keys(), (QStringList{u"id"_s, u"n"_s, u"verbose"_s}));
 }
 
 void tst_Router::queryValues_data()
