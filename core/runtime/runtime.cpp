@@ -232,6 +232,8 @@ public:
     detail::Detached runGeneral(std::shared_ptr<detail::JobRecord> rec, std::unique_ptr<Context> ctx,
                                 SubmitOptions options);
     void conclude(detail::JobRecord &rec, Context &ctx, Ending ending);
+    /// Out of runDirect so that its frame holds no Ending.
+    void conclude(detail::JobRecord &rec, Context &ctx, HandlerOutcome outcome);
     QCoro::Task<JobResult> invoke(const Route &route, Context &ctx, const SubmitOptions &options);
     QCoro::Task<JobResult> invokeWithRetry(const Route &route, Context &ctx, const SubmitOptions &options,
                                             detail::JobRecord &rec);
@@ -651,14 +653,19 @@ detail::Detached Runtime::Private::runDirect(std::shared_ptr<detail::JobRecord> 
     auto outcome = co_await ctx->route().handler.async(*ctx);
     if (ctx->hasDependencies()) // most jobs have none: skip the cleanup coroutine's frame
         co_await ctx->releaseDependencies();
+    conclude(*rec, *ctx, std::move(outcome));
+}
+
+void Runtime::Private::conclude(detail::JobRecord &rec, Context &ctx, HandlerOutcome outcome)
+{
     Ending ending;
     if (!outcome.error)
         ending.result = std::move(outcome.value);
-    else if (rec->info.cancelReason == CancelReason::None)
+    else if (rec.info.cancelReason == CancelReason::None)
         classify(outcome.error, ending);
     else
         ending.cancelled = true; // cancel requested: whatever the handler threw, it ends cancelled
-    conclude(*rec, *ctx, std::move(ending));
+    conclude(rec, ctx, std::move(ending));
 }
 
 detail::Detached Runtime::Private::runGeneral(std::shared_ptr<detail::JobRecord> rec, std::unique_ptr<Context> owned,
