@@ -164,7 +164,8 @@ Router demoRoutes()
                 .defaultValue = false});
     r.get(u"/dashboard"_s, dashboard)
         .summary(u"Gather three sources concurrently"_s)
-        .description(u"Three child jobs of ms each, gathered fail-fast: takes about ms, not 3 x ms."_s)
+        .description(u"Three child jobs, each as slow as the ms parameter, gathered fail-fast: the whole "
+                     u"takes about one such latency, not three."_s)
         .query({.name = u"ms"_s, .type = ParamType::Int, .description = u"Latency of each source"_s,
                 .defaultValue = 100, .minimum = 0, .maximum = 60000});
     r.post(u"/batch"_s, batch)

@@ -15,6 +15,8 @@ private Q_SLOTS:
     void dropsBarsOutsideTheView();
     void zoomKeepsTheTimeUnderTheCursor();
     void panAndFit();
+    void axisLabelsAreDistinctAtEveryZoom_data();
+    void axisLabelsAreDistinctAtEveryZoom();
     void viewZoomsAndLinksToTheCanceller();
 };
 
@@ -136,6 +138,40 @@ void tst_Timeline::panAndFit()
     vp.fit(t0, t0 + 1000 * ms, 1040);
     QCOMPARE(vp.nsPerPixel, 1.0 * ms);
     QVERIFY(vp.xOf(t0) > vp.left && vp.xOf(t0 + 1000 * ms) < vp.left + 1040);
+}
+
+void tst_Timeline::axisLabelsAreDistinctAtEveryZoom_data()
+{
+    QTest::addColumn<double>("nsPerPixel");
+    QTest::addColumn<qint64>("offsetNs"); // of the left edge from the origin
+    QTest::addColumn<QString>("first");   // the first label
+    QTest::newRow("µs zoom, 12 ms in") << 5.0 << 12 * ms << u"12.0000 ms"_s;
+    QTest::newRow("sub-ms steps, 12 ms in") << 5'000.0 << 12 * ms << u"12.0 ms"_s;
+    QTest::newRow("2 µs steps, 1 ms in") << 20.0 << 1 * ms << u"1.000 ms"_s;
+    QTest::newRow("ms steps, 1.5 s in") << 10'000.0 << 1'500 * ms << u"1.500 s"_s;
+    QTest::newRow("from the origin") << 1e6 << qint64(0) << u"0 ms"_s;
+    QTest::newRow("ns steps at the start") << 0.01 << qint64(0) << u"0.000 µs"_s;
+}
+
+// Labels were rounded to a fixed precision per unit, so at fine zoom neighbours read the same
+// ("12 ms", "12 ms", "13 ms"): each label must differ from the one before it.
+void tst_Timeline::axisLabelsAreDistinctAtEveryZoom()
+{
+    QFETCH(double, nsPerPixel);
+    QFETCH(qint64, offsetNs);
+    QFETCH(QString, first);
+    TimelineViewport vp;
+    vp.left = 170;
+    vp.nsPerPixel = nsPerPixel;
+    vp.originNs = t0 + offsetNs;
+    const auto ticks = timelineTicks(vp, t0, 1200);
+    QVERIFY2(ticks.size() >= 5 && ticks.size() <= 30, qPrintable(QString::number(ticks.size()))); // 40 to 100 px apart
+    QCOMPARE(ticks.first().label, first);
+    for (qsizetype i = 1; i < ticks.size(); ++i) {
+        QVERIFY2(ticks[i].label != ticks[i - 1].label, qPrintable(ticks[i].label));
+        QVERIFY(ticks[i].x >= ticks[i - 1].x + 39.9);
+    }
+    QVERIFY(ticks.first().x >= vp.left && ticks.last().x <= 1200);
 }
 
 void tst_Timeline::viewZoomsAndLinksToTheCanceller()

@@ -4,6 +4,7 @@
 #include <QMap>
 
 #include <algorithm>
+#include <cmath>
 
 using namespace Qt::StringLiterals;
 
@@ -28,6 +29,32 @@ void TimelineViewport::fit(qint64 fromNs, qint64 toNs, double width)
     const double usable = qMax(10.0, width);
     nsPerPixel = qMax(1.0, double(span) * 1.04 / usable);
     originNs = fromNs - qint64(double(span) * 0.02);
+}
+
+QList<TimelineTick> timelineTicks(const TimelineViewport &vp, qint64 originNs, double width)
+{
+    const double targetNs = vp.nsPerPixel * 100;
+    double step = std::pow(10.0, std::floor(std::log10(targetNs)));
+    if (targetNs / step > 5)
+        step *= 5;
+    else if (targetNs / step > 2)
+        step *= 2;
+    const qint64 t0 = vp.timeAt(vp.left);
+    QList<TimelineTick> ticks;
+    // Bounded: about width / 100 marks, whatever the zoom.
+    for (double t = std::ceil(double(t0 - originNs) / step) * step; ticks.size() < 1000; t += step) {
+        const double x = vp.xOf(originNs + qint64(t));
+        if (x > width)
+            break;
+        const double magnitude = std::max(std::abs(t), step);
+        const double unit = magnitude < 1e6 ? 1e3 : magnitude < 1e9 ? 1e6 : 1e9;
+        const auto suffix = unit == 1e3 ? u" µs"_s : unit == 1e6 ? u" ms"_s : u" s"_s;
+        // Enough decimals to tell a step apart, and no more.
+        const int decimals = std::clamp(int(std::ceil(-std::log10(step / unit) - 1e-9)), 0, 6);
+        const double value = std::abs(t / unit) < 0.5 * std::pow(10.0, -decimals) ? 0.0 : t / unit;
+        ticks.append({x, QString::number(value, 'f', decimals) + suffix});
+    }
+    return ticks;
 }
 
 TimelineLayout layoutTimeline(const QList<SpanData> &spans, const TimelineViewport &vp, qint64 nowNs, double width,

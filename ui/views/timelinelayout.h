@@ -58,6 +58,17 @@ struct TimelineLayout
     QList<TimelineBar> bars; ///< only those that intersect [0, width] x [top, height]; all when width <= 0
 };
 
+/// A labelled mark on the time axis.
+struct TimelineTick
+{
+    double x = 0;
+    QString label;        ///< time since the origin, e.g. "12.5 ms": distinct from its neighbours
+};
+
+/// Axis marks across [vp.left, width] at a round step of about 100 px (1, 2 or 5 × 10^k ns),
+/// labelled with the time since originNs in µs, ms or s and as many decimals as the step needs.
+QList<TimelineTick> timelineTicks(const TimelineViewport &vp, qint64 originNs, double width);
+
 /// Places spans: jobs in id order, each job's spans on one row per nesting depth (a span's
 /// depth is its parent's + 1 within the job; the root is 0). A span with endNs == 0 is open
 /// and ends at nowNs. Bars narrower than 1 px are widened to 1 px. Bars outside the visible

@@ -206,27 +206,16 @@ void TimelineView::paintEvent(QPaintEvent *)
     const double h = height();
     p.fillRect(rect(), pal.base());
 
-    // Time axis: ticks at a round step of about 100 px.
-    const double targetNs = m_vp.nsPerPixel * 100;
-    double step = std::pow(10.0, std::floor(std::log10(targetNs)));
-    if (targetNs / step > 5)
-        step *= 5;
-    else if (targetNs / step > 2)
-        step *= 2;
+    // Time axis: labelled ticks at a round step of about 100 px.
     p.fillRect(QRectF(0, 0, w, m_vp.top), pal.alternateBase());
-    const qint64 t0 = m_vp.timeAt(m_vp.left);
-    const qint64 origin = m_spans.isEmpty() ? t0 : extent().first;
-    const double firstTick = std::ceil(double(t0 - origin) / step) * step;
+    const qint64 origin = m_spans.isEmpty() ? m_vp.timeAt(m_vp.left) : extent().first;
     QColor grid = pal.color(QPalette::Mid);
     grid.setAlpha(90);
-    for (double t = firstTick; ; t += step) {
-        const double x = m_vp.xOf(origin + qint64(t));
-        if (x > w)
-            break;
+    for (const TimelineTick &tick : timelineTicks(m_vp, origin, w)) {
         p.setPen(grid);
-        p.drawLine(QPointF(x, m_vp.top), QPointF(x, h));
+        p.drawLine(QPointF(tick.x, m_vp.top), QPointF(tick.x, h));
         p.setPen(pal.color(QPalette::Text));
-        p.drawText(QPointF(x + 3, m_vp.top - 7), formatSpan(qint64(t)));
+        p.drawText(QPointF(tick.x + 3, m_vp.top - 7), tick.label);
     }
 
     // Row labels and alternating stripes.
