@@ -1,9 +1,8 @@
 #include "bench/benchhistory.h"
+#include "bench/benchroutes.h"
 #include "bench/workloads.h"
 
-#include "router/router.h"
 #include "runtime/callrequest.h"
-#include "runtime/context.h"
 #include "runtime/runtime.h"
 
 #include <vector>
@@ -19,38 +18,6 @@ constexpr qint64 defaultN = 100'000;
 QCoro::Task<qint64> noop(qint64 i)
 {
     co_return i;
-}
-
-// The handler's result, typed: it becomes {"id": id, "name": "item"} where it is read as JSON
-// (the history writer thread), as a FastAPI handler returns a model rather than a dict.
-struct Item
-{
-    qint64 id = 0;
-    QString name;
-    QJsonObject toJson() const { return {{u"id"_s, id}, {u"name"_s, name}}; }
-};
-
-QCoro::Task<Item> item(Context &ctx)
-{
-    co_return Item{ctx.param(u"id"_s).toInteger(), u"item"_s};
-}
-
-QCoro::Task<QJsonObject> empty(Context &)
-{
-    co_return QJsonObject{};
-}
-
-// WORKLOADS.md's route table, in its registration order.
-void addRoutes(Router &r)
-{
-    r.get(u"/health"_s, empty);
-    r.get(u"/items"_s, empty);
-    r.post(u"/items"_s, empty);
-    r.get(u"/users/{id:int}"_s, empty);
-    r.get(u"/orders/{id:int}"_s, empty);
-    r.get(u"/items/{id:int}"_s, item);
-    r.get(u"/items/{id:int}/tags"_s, empty);
-    r.del(u"/items/{id:int}"_s, empty);
 }
 
 QCoro::Task<void> runBare(qint64 n, BenchReport &report)
@@ -78,7 +45,7 @@ QCoro::Task<void> runRouted(qint64 n, const BenchOptions &options, BenchReport &
 {
     Runtime runtime;
     BenchHistory history(runtime, options, report, u"w1"_s);
-    addRoutes(runtime.router());
+    addW1Routes(runtime.router());
     QStringList lines;
     lines.reserve(n);
     for (qint64 i = 0; i < n; ++i)

@@ -1,12 +1,10 @@
+#include "bench/benchroutes.h"
 #include "bench/workloads.h"
 #include "gui/guicommand.h"
 
-#include "async/sleep.h"
 #include "models/changethrottle.h"
 #include "models/jobtreemodel.h"
-#include "router/router.h"
 #include "runtime/callrequest.h"
-#include "runtime/context.h"
 #include "runtime/runtime.h"
 #include "runtimehost.h"
 #include "trace/loopmonitor.h"
@@ -29,35 +27,11 @@ namespace {
 constexpr qint64 defaultN1 = 100'000; // W1-routed
 constexpr qint64 defaultN2 = 10'000;  // W2
 
-QCoro::Task<QJsonObject> item(Context &ctx)
-{
-    co_return QJsonObject{{u"id"_s, ctx.param(u"id"_s)}, {u"name"_s, u"item"_s}};
-}
-
-QCoro::Task<QJsonObject> empty(Context &)
-{
-    co_return QJsonObject{};
-}
-
-QCoro::Task<int> sleeper(Context &ctx)
-{
-    co_await sleep(ctx.clock(), std::chrono::milliseconds(ctx.param(u"ms"_s).toInteger()), ctx.token());
-    co_return 1;
-}
-
 // WORKLOADS.md's W1 route table plus W2's sleeper.
 void addRoutes(Runtime &rt)
 {
-    auto &r = rt.router();
-    r.get(u"/health"_s, empty);
-    r.get(u"/items"_s, empty);
-    r.post(u"/items"_s, empty);
-    r.get(u"/users/{id:int}"_s, empty);
-    r.get(u"/orders/{id:int}"_s, empty);
-    r.get(u"/items/{id:int}"_s, item);
-    r.get(u"/items/{id:int}/tags"_s, empty);
-    r.del(u"/items/{id:int}"_s, empty);
-    r.get(u"/sleep"_s, sleeper).query({.name = u"ms"_s, .type = ParamType::Int, .required = true, .minimum = 0});
+    addW1Routes(rt.router());
+    addW2Route(rt.router());
 }
 
 /// What the runtime thread reports back: written there, read here once done is set.

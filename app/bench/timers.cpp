@@ -1,10 +1,8 @@
 #include "bench/benchhistory.h"
+#include "bench/benchroutes.h"
 #include "bench/workloads.h"
 
-#include "async/sleep.h"
-#include "router/router.h"
 #include "runtime/callrequest.h"
-#include "runtime/context.h"
 #include "runtime/runtime.h"
 
 #include <vector>
@@ -26,12 +24,7 @@ QCoro::Task<void> runTimers(BenchOptions options, BenchReport &report)
     Runtime runtime;
 
     BenchHistory history(runtime, options, report, u"w2"_s);
-    runtime.router()
-        .get(u"/sleep"_s, [](Context &ctx) -> QCoro::Task<int> {
-            co_await sleep(ctx.clock(), std::chrono::milliseconds(ctx.param(u"ms"_s).toInteger()), ctx.token());
-            co_return 1;
-        })
-        .query({.name = u"ms"_s, .type = ParamType::Int, .required = true, .minimum = 0});
+    addW2Route(runtime.router());
     // Input prepared before timing, typed as a plan would pass it (W1 measures parsing).
     const CallRequest request{u"GET"_s, u"/sleep"_s, QJsonObject{{u"ms"_s, sleepMs}}, QJsonValue(QJsonValue::Undefined)};
     std::vector<JobId> ids;
