@@ -27,11 +27,4 @@ void SleepAwaiter::await_suspend(std::coroutine_handle<> h)
     m_stop.watch(m_token, m_state);
 }
 
-void SleepAwaiter::await_resume()
-{
-    m_stop.reset();
-    if (m_token.stop_requested() && (!m_state || m_state->cancelled))
-        throw Cancelled();
-}
-
 } // namespace coroute::detail

@@ -216,6 +216,10 @@ public:
     QJsonObject cancelEvent;
     CancelReason cancelEventReason = CancelReason::None;
     QString cancelEventBy;
+    // The same for the final error message of cancelled jobs.
+    QString cancelMessage;
+    CancelReason cancelMessageReason = CancelReason::None;
+    QString cancelMessageBy;
 
     Semaphore &namedLimit(const QString &name)
     {
@@ -734,11 +738,14 @@ void Runtime::Private::conclude(detail::JobRecord &rec, Context &ctx, Ending end
         finish(rec, ctx, JobState::TimedOut, {},
                {504, u"timed_out"_s, u"%1 timed out"_s.arg(rec.info.displayName()), {}});
     } else if (reason != CancelReason::None || ending.cancelled) {
-        finish(rec, ctx, JobState::Cancelled, {},
-               {499, u"cancelled"_s,
-                u"cancelled (%1) by %2"_s.arg(nameOf(reason),
-                                               rec.info.cancelledBy.isEmpty() ? u"the handler"_s : rec.info.cancelledBy),
-                {}});
+        // Cancels come in runs with one reason and requester: their jobs share the message.
+        if (cancelMessage.isEmpty() || cancelMessageReason != reason || cancelMessageBy != rec.info.cancelledBy) {
+            cancelMessageReason = reason;
+            cancelMessageBy = rec.info.cancelledBy;
+            cancelMessage = u"cancelled (%1) by %2"_s.arg(nameOf(reason), cancelMessageBy.isEmpty() ? u"the handler"_s
+                                                                                                 : cancelMessageBy);
+        }
+        finish(rec, ctx, JobState::Cancelled, {}, {499, u"cancelled"_s, cancelMessage, {}});
     } else {
         finish(rec, ctx, JobState::Failed, {}, std::move(ending.error));
     }
