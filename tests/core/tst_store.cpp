@@ -4,6 +4,7 @@
 #include "store/historystore.h"
 
 #include "coroutinetest.h"
+#include "sqlitescalar.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -380,6 +381,54 @@ private Q_SLOTS:
             t.join();
         QVERIFY2(errors.isEmpty(), qPrintable(errors.join(u"; "_s)));
         QCOMPARE(opened.load(), 6);
+    }
+
+    // A history written by schema 1 (spans keyed by span id) opens, moves its spans to the
+    // job-first key and keeps every one of them.
+    void migratesSchemaOneSpans()
+    {
+        QTemporaryDir dir;
+        const auto path = dir.filePath(u"v1.sqlite"_s);
+        const QString v1 = uR"(
+            CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, command TEXT,
+              started_ms INTEGER NOT NULL, finished_ms INTEGER, state TEXT NOT NULL, pid INTEGER);
+            CREATE TABLE jobs (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, id INTEGER NOT NULL,
+              parent INTEGER, linked_from INTEGER, method TEXT, path TEXT, route TEXT, params TEXT, body TEXT,
+              kind TEXT, executor TEXT, state TEXT NOT NULL, cancel_reason TEXT, cancelled_by TEXT,
+              created_ms INTEGER, started_ms INTEGER, finished_ms INTEGER, queued_ms INTEGER, attempts INTEGER,
+              progress REAL, progress_text TEXT, waiting_on TEXT, warnings TEXT, result TEXT, error TEXT,
+              PRIMARY KEY (run_id, id)) WITHOUT ROWID;
+            CREATE TABLE spans (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+              span_id TEXT NOT NULL, trace_id TEXT NOT NULL, parent_id TEXT, job INTEGER, name TEXT,
+              start_ns INTEGER, end_ns INTEGER, status TEXT, status_message TEXT, thread TEXT, attributes TEXT,
+              events TEXT, PRIMARY KEY (run_id, span_id)) WITHOUT ROWID;
+            CREATE INDEX spans_job ON spans(run_id, job);
+            CREATE TABLE logs (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+              job INTEGER NOT NULL, t_ms INTEGER, level TEXT, message TEXT);
+            INSERT INTO runs VALUES (1, 'old', 'coroute run', 1000, 2000, 'finished', 1);
+            INSERT INTO spans VALUES (1, 'ff00000000000001', '0123456789abcdef0123456789abcdef', NULL, 7,
+              'GET /a', 1000, 2000, 'ok', '', 'loop', '{}', '[]');
+            INSERT INTO spans VALUES (1, '0000000000000002', '0123456789abcdef0123456789abcdef', 'ff00000000000001',
+              7, 'child', 1100, 1900, 'ok', '', 'loop', '{}', '[]');
+            INSERT INTO spans VALUES (1, '0000000000000003', '0123456789abcdef0123456789abcdef', NULL, 8,
+              'GET /b', 3000, 4000, 'error', 'boom', 'pool', '{}', '[]');
+            PRAGMA user_version = 1;)"_s;
+        QCOMPARE(execSql(path, v1), SQLITE_OK);
+
+        QString error;
+        auto store = HistoryStore::open(path, &error);
+        QVERIFY2(store, qPrintable(error));
+        const auto seven = store->spans(1, 7);
+        QCOMPARE(seven.size(), 2);
+        QCOMPARE(seven[0].name, u"GET /a"_s);
+        QCOMPARE(seven[1].parentId, seven[0].spanId);
+        const auto all = store->spans(1);
+        QCOMPARE(all.size(), 3);
+        QCOMPARE(all[2].statusMessage, u"boom"_s);
+        QCOMPARE(test::sqliteScalar(path, "PRAGMA user_version"), u"2"_s);
+        const auto table = test::sqliteScalar(path, "SELECT sql FROM sqlite_master WHERE name = 'spans'");
+        QVERIFY2(table.contains(u"PRIMARY KEY (run_id, job, span_id)"_s), qPrintable(table));
+        QCOMPARE(test::sqliteScalar(path, "SELECT count(*) FROM sqlite_master WHERE name = 'spans_job'"), u"0"_s);
     }
 
     void refusesFilesThatAreNotAHistory()
