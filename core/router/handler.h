@@ -10,7 +10,9 @@
 #include <qcoro/qcoroasyncgenerator.h>
 #include <qcoro/qcorotask.h>
 
+#include <coroutine>
 #include <exception>
+#include <new>
 #include <functional>
 #include <type_traits>
 
@@ -35,11 +37,74 @@ struct HandlerOutcome
     std::exception_ptr error; ///< set when the handler threw
 };
 
+/// An async handler's running task, as Handler::async returns it: awaiting it gives the
+/// handler's HandlerOutcome and never throws. It awaits the handler's own QCoro::Task<T>
+/// directly (T erased by a table of functions, the task stored inline), so a job costs no
+/// wrapper coroutine. Move-only; await it once.
+class HandlerCall
+{
+public:
+    template<typename T>
+    explicit HandlerCall(QCoro::Task<T> task) noexcept : m_ops(&opsFor<T>)
+    {
+        static_assert(sizeof(QCoro::Task<T>) <= sizeof(m_storage) && alignof(QCoro::Task<T>) <= alignof(void *));
+        new (m_storage) QCoro::Task<T>(std::move(task));
+    }
+    /// A handler that threw before it returned its task.
+    explicit HandlerCall(std::exception_ptr error) noexcept : m_ops(&failedOps)
+    {
+        new (m_storage) std::exception_ptr(std::move(error));
+    }
+    HandlerCall(HandlerCall &&other) noexcept : m_ops(other.m_ops) { m_ops->move(m_storage, other.m_storage); }
+    HandlerCall(const HandlerCall &) = delete;
+    HandlerCall &operator=(const HandlerCall &) = delete;
+    HandlerCall &operator=(HandlerCall &&) = delete;
+    ~HandlerCall() { m_ops->destroy(m_storage); }
+
+    bool await_ready() const noexcept { return m_ops->ready(m_storage); }
+    void await_suspend(std::coroutine_handle<> awaiting) { m_ops->suspend(m_storage, awaiting); }
+    HandlerOutcome await_resume() { return m_ops->resume(m_storage); }
+
+private:
+    struct Ops
+    {
+        bool (*ready)(const void *self);
+        void (*suspend)(void *self, std::coroutine_handle<> awaiting);
+        HandlerOutcome (*resume)(void *self);
+        void (*move)(void *to, void *from);
+        void (*destroy)(void *self);
+    };
+
+    template<typename T>
+    static HandlerOutcome resumeTask(void *self);
+
+    template<typename T>
+    static constexpr Ops opsFor{
+        [](const void *self) { return static_cast<const QCoro::Task<T> *>(self)->operator co_await().await_ready(); },
+        [](void *self, std::coroutine_handle<> awaiting) {
+            static_cast<QCoro::Task<T> *>(self)->operator co_await().await_suspend(awaiting);
+        },
+        &resumeTask<T>,
+        [](void *to, void *from) { new (to) QCoro::Task<T>(std::move(*static_cast<QCoro::Task<T> *>(from))); },
+        [](void *self) { static_cast<QCoro::Task<T> *>(self)->~Task(); },
+    };
+    static constexpr Ops failedOps{
+        [](const void *) { return true; },
+        [](void *, std::coroutine_handle<>) {},
+        [](void *self) { return HandlerOutcome{{}, *static_cast<std::exception_ptr *>(self)}; },
+        [](void *to, void *from) { new (to) std::exception_ptr(std::move(*static_cast<std::exception_ptr *>(from))); },
+        [](void *self) { static_cast<std::exception_ptr *>(self)->~exception_ptr(); },
+    };
+
+    alignas(void *) unsigned char m_storage[sizeof(void *)];
+    const Ops *m_ops;
+};
+
 /// A handler with its signature erased. Exactly one of the three functions is set.
 struct Handler
 {
     HandlerKind kind = HandlerKind::Async;
-    std::function<QCoro::Task<HandlerOutcome>(Context &)> async;
+    std::function<HandlerCall(Context &)> async;
     std::function<JobResult(Context &)> sync;
     std::function<QCoro::AsyncGenerator<QJsonValue>(Context &)> streaming;
 };
@@ -102,17 +167,11 @@ Handler makeHandler(F &&f)
                           "convertible to QJsonValue (QJsonObject, QJsonArray, QString, bool, number) "
                           "or a type with toJson() (coroute::TypedResult).");
             h.kind = HandlerKind::Async;
-            h.async = [fn](Context &ctx) -> QCoro::Task<HandlerOutcome> {
+            h.async = [fn](Context &ctx) {
                 try {
-                    if constexpr (std::is_void_v<T>) {
-                        co_await (*fn)(ctx);
-                        co_return HandlerOutcome{};
-                    } else {
-                        auto value = co_await (*fn)(ctx);
-                        co_return HandlerOutcome{toJobResult(std::move(value)), {}};
-                    }
-                } catch (...) {
-                    co_return HandlerOutcome{{}, std::current_exception()};
+                    return HandlerCall((*fn)(ctx));
+                } catch (...) { // a plain function returning a task may throw before it does
+                    return HandlerCall(std::current_exception());
                 }
             };
         } else if constexpr (IsGenerator<R>::value) {
@@ -154,4 +213,21 @@ Handler makeHandler(F &&f)
 }
 
 } // namespace detail
+
+template<typename T>
+HandlerOutcome HandlerCall::resumeTask(void *self)
+{
+    auto &task = *static_cast<QCoro::Task<T> *>(self);
+    try {
+        if constexpr (std::is_void_v<T>) {
+            task.operator co_await().await_resume();
+            return {};
+        } else {
+            return {detail::toJobResult(task.operator co_await().await_resume()), {}};
+        }
+    } catch (...) {
+        return {{}, std::current_exception()};
+    }
+}
+
 } // namespace coroute

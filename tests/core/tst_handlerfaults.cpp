@@ -150,6 +150,29 @@ private Q_SLOTS:
         }());
     }
 
+    void throwsBeforeReturningItsTask()
+    {
+        // A plain function that returns a task may throw before it has one to return.
+        Runtime rt;
+        const auto later = [](Context &) -> QCoro::Task<QJsonValue> { co_return QJsonValue(1); };
+        rt.router().get(u"/plain"_s, [later](Context &ctx) -> QCoro::Task<QJsonValue> {
+            if (ctx.param(u"fail"_s).toBool())
+                throw Error(409, u"conflict"_s, u"refused before starting"_s);
+            return later(ctx);
+        }).query({.name = u"fail"_s, .type = ParamType::Bool, .defaultValue = false});
+        coroute::test::runCoroutine([&]() -> QCoro::Task<void> {
+            auto outcome = co_await rt.call(get(u"/plain?fail=true"_s));
+            CO_VERIFY(outcome.job.has_value());
+            CO_COMPARE(outcome.job->state, JobState::Failed);
+            CO_COMPARE(outcome.job->error.status, 409);
+            CO_COMPARE(outcome.job->error.message, u"refused before starting"_s);
+            outcome = co_await rt.call(get(u"/plain"_s));
+            CO_COMPARE(outcome.job->state, JobState::Succeeded);
+            CO_COMPARE(outcome.job->result.toJson(), QJsonValue(1));
+        }());
+        QCOMPARE(rt.jobs().activeCount(), 0);
+    }
+
     void neverFinishingHandlerIsCancelled()
     {
         // Awaits an event nobody sets, but with its token: cancel ends it.
