@@ -171,13 +171,9 @@ void RuntimeHost::cancelAll()
     post([](Runtime &rt) { rt.cancelAll(); });
 }
 
-void RuntimeHost::rerun(JobId id)
+void RuntimeHost::rerun(const JobInfo &job)
 {
-    post([this, id](Runtime &rt) {
-        const auto job = rt.jobs().job(id);
-        if (!job)
-            return;
-        const CallRequest request{job->method, job->path, job->params, job->body};
+    post([this, request = CallRequest{job.method, job.path, job.params, job.body}](Runtime &rt) {
         const auto s = rt.submit(request);
         if (s.accepted())
             Q_EMIT submitted({s.id});

@@ -59,8 +59,10 @@ public:
     void cancelSubtree(JobId id);
     /// Cancels every unfinished job.
     void cancelAll();
-    /// Submits the job's request again (same path, params and body) as a new top-level job.
-    void rerun(JobId id);
+    /// Submits the job's request again (its method, path, params and body) as a new top-level
+    /// job. Takes the job as the window shows it, so jobs the runtime no longer holds (read
+    /// back from the history) re-run too.
+    void rerun(const JobInfo &job);
     /// Validates a job plan against the routes and runs it on the runtime's thread. Answers
     /// with planRejected (every problem, as `coroute run` lists them) or planStarted, then
     /// planFinished with the summary. Closing the host cancels a running plan.

@@ -21,6 +21,9 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
+#include <memory>
+
 using namespace Qt::StringLiterals;
 using namespace coroute;
 
@@ -35,6 +38,7 @@ private Q_SLOTS:
     void evictionDuringALoadKeepsTheRangeWhole();
     void jobStillUnfinishedInTheStoreIsReadAgain();
     void detailsShowAReadBackJob();
+    void rerunsAJobOnlyTheHistoryHas();
     void proxyFetchesOnlyWhenOlderJobsAreAtTheEnd();
 };
 
@@ -523,6 +527,62 @@ void tst_ReadBack::detailsShowAReadBackJob()
         window.flushChanges(); // the status bar too
         QVERIFY(window.grab().save(shot, "PNG"));
     }
+    host.shutdown();
+}
+
+// The runtime keeps few finished jobs here, so the oldest ones exist only in the history;
+// re-running one read back from it submits its request again.
+void tst_ReadBack::rerunsAJobOnlyTheHistoryHas()
+{
+    auto history = openStore();
+    QVERIFY(history->store);
+    RuntimeHost::Options options;
+    options.builtins = false;
+    options.store = history->store.get();
+    options.setup = [](Runtime &rt) {
+        addRoutes(rt);
+        rt.jobs().setFinishedWindow(5);
+    };
+    RuntimeHost host(options);
+    MainWindow window(&host, history->store.get());
+    window.resize(1400, 860);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    JobTreeModel *model = window.jobModel();
+    model->setMaxFinishedTopLevel(10);
+    model->setHistoryPageSize(25);
+    for (int i = 0; i < 30; ++i)
+        host.submit({u"GET"_s, u"/logged"_s, {{u"i"_s, 100 + i}}, none});
+    QVERIFY(test::waitIdle(host));
+    QTRY_COMPARE_WITH_TIMEOUT(model->evictedTopLevel(), 20, 20000);
+    QVERIFY(waitLoaded(*model));
+    model->fetchOlder();
+    QVERIFY(waitLoaded(*model));
+
+    const JobId oldest = topRows(*model, true).first();
+    QVERIFY(model->isFromHistory(oldest));
+    QCOMPARE(model->job(oldest)->params[u"i"_s].toInteger(), 100);
+    auto held = std::make_shared<std::atomic<bool>>(true); // written on the runtime's thread
+    QVERIFY(QTest::qWaitFor([&] {
+        host.post([oldest, held](Runtime &rt) { *held = rt.jobs().job(oldest).has_value(); });
+        return !*held;
+    }, 20000));
+
+    window.jobsPanel()->selectJob(oldest);
+    QVERIFY(window.jobsPanel()->rerunAction()->isEnabled());
+    window.jobsPanel()->rerunAction()->trigger();
+    const auto rerun = [&]() -> const JobInfo * {
+        const JobInfo *found = nullptr;
+        for (int r = 0; r < model->rowCount(); ++r) {
+            const auto id = model->index(r, 0).data(JobTreeModel::JobIdRole).value<JobId>();
+            if (id > 30)
+                found = model->job(id);
+        }
+        return found;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(rerun() && rerun()->state == JobState::Succeeded, 20000);
+    QCOMPARE(rerun()->path, u"/logged"_s);
+    QCOMPARE(rerun()->params[u"i"_s].toInteger(), 100);
     host.shutdown();
 }
 

@@ -139,8 +139,10 @@ JobsPanel::JobsPanel(JobTreeModel *model, RuntimeHost *host, QWidget *parent)
     });
     connect(m_cancelAll, &QAction::triggered, this, [this] { m_host->cancelAll(); });
     connect(m_rerun, &QAction::triggered, this, [this] {
-        for (const auto id : selectedJobs())
-            m_host->rerun(id);
+        for (const auto id : selectedJobs()) {
+            if (const auto *j = m_model->job(id))
+                m_host->rerun(*j);
+        }
     });
     connect(m_copyResult, &QAction::triggered, this, [this] {
         QStringList parts;
