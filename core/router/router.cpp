@@ -321,14 +321,11 @@ private:
         // Starts as the caller's object, shared: when that holds just the declared parameters,
         // typed already (as plans and jobs pass them), nothing is copied or inserted.
         result.query = m_query;
-        for (auto it = m_query.constBegin(); it != m_query.constEnd(); ++it) {
-            const auto key = it.key();
-            if (std::none_of(route->queryParams.cbegin(), route->queryParams.cend(),
-                             [&key](const ParamSpec &spec) { return spec.name == key; }))
-                result.query.remove(key);
-        }
+        qsizetype declaredGiven = 0;
         for (const ParamSpec &spec : route->queryParams) {
             const QJsonValue input = m_query.value(spec.name);
+            if (!input.isUndefined())
+                ++declaredGiven;
             if (isAbsent(input)) {
                 if (!input.isUndefined())
                     result.query.remove(spec.name); // an explicit null counts as absent
@@ -347,6 +344,14 @@ private:
                 errors.append(detail::errorEntry(loc(u"query"_s, spec.name), *error, input));
             else if (!identical(value, input))
                 result.query.insert(spec.name, value);
+        }
+        if (declaredGiven < m_query.size()) { // keys no parameter declares are dropped
+            for (auto it = m_query.constBegin(); it != m_query.constEnd(); ++it) {
+                const auto key = it.key();
+                if (std::none_of(route->queryParams.cbegin(), route->queryParams.cend(),
+                                 [&key](const ParamSpec &spec) { return spec.name == key; }))
+                    result.query.remove(key);
+            }
         }
 
         result.body = validateBody(*route, errors);

@@ -420,9 +420,14 @@ Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
     const auto queryAt = request.path.indexOf(QLatin1Char('?'));
     info.path = queryAt < 0 ? request.path : request.path.left(queryAt); // shares when no query
     info.route = match.route->pathTemplate;
-    info.params = match.pathParams;
-    for (auto it = match.query.constBegin(); it != match.query.constEnd(); ++it)
-        info.params.insert(it.key(), it.value());
+    // Shared rather than merged when one of them is empty (most routes have one kind).
+    if (match.pathParams.isEmpty()) {
+        info.params = match.query;
+    } else {
+        info.params = match.pathParams;
+        for (auto it = match.query.constBegin(); it != match.query.constEnd(); ++it)
+            info.params.insert(it.key(), it.value());
+    }
     info.body = match.body;
     redactCredentials(info.params);
     redactCredentials(info.body);
