@@ -32,10 +32,21 @@ Q_LOGGING_CATEGORY(lcRuntime, "coroute.runtime", QtInfoMsg)
 namespace coroute {
 
 namespace {
-// The span clock (monotonic, anchored to the wall clock): job and span times agree.
+// Wall time, as everything that reads job times (the GUI's "now", log entries, runs) uses.
 qint64 nowMs()
 {
-    return trace::nowNs() / 1'000'000;
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+// Never throws: a handler that throws when called (a hand-built Handler, an empty one) gives
+// a call holding the exception, so the job fails instead of escaping its driver.
+HandlerCall startHandler(const Route &route, Context &ctx) noexcept
+{
+    try {
+        return route.handler.async(ctx);
+    } catch (...) {
+        return HandlerCall(std::current_exception());
+    }
 }
 
 // A URL's user:password must never reach the registry, the history or a trace: what a job
@@ -433,10 +444,9 @@ Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
     redactCredentials(info.body);
     info.kind = match.route->handler.kind;
     info.executor = match.route->policy.executor;
-    const qint64 createdNs = trace::nowNs();
-    info.createdMs = createdNs / 1'000'000;
+    info.createdMs = nowMs();
     auto rec = d->registry.create(std::move(info));
-    rec->createdNs = createdNs;
+    rec->createdNs = trace::nowNs();
     rec->execution = std::make_shared<Private::JobExecution>(d.get(), rec);
 
     // A child submitted after its parent was cancelled starts cancelled.
@@ -659,7 +669,7 @@ void Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, RouteMatch ma
 
 detail::Detached Runtime::Private::runDirect(std::shared_ptr<detail::JobRecord> rec, std::unique_ptr<Context> ctx)
 {
-    auto outcome = co_await ctx->route().handler.async(*ctx);
+    auto outcome = co_await startHandler(ctx->route(), *ctx);
     if (ctx->hasDependencies()) // most jobs have none: skip the cleanup coroutine's frame
         co_await ctx->releaseDependencies();
     conclude(*rec, *ctx, std::move(outcome));

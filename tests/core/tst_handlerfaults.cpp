@@ -173,6 +173,25 @@ private Q_SLOTS:
         QCOMPARE(rt.jobs().activeCount(), 0);
     }
 
+    // Router::addRoute takes any Handler: one whose call throws (or an empty one) must fail
+    // its job, not escape the job's driver and leave it running.
+    void handBuiltHandlerThatThrowsFailsItsJob()
+    {
+        Runtime rt;
+        Handler throwing;
+        throwing.kind = HandlerKind::Async;
+        throwing.async = [](Context &) -> HandlerCall { throw std::runtime_error("refused"); };
+        rt.router().addRoute(u"GET"_s, u"/raw"_s, std::move(throwing));
+        rt.router().addRoute(u"GET"_s, u"/empty"_s, Handler{});
+        const auto raw = rt.submit(get(u"/raw"_s));
+        const auto empty = rt.submit(get(u"/empty"_s));
+        QVERIFY(raw.accepted() && empty.accepted());
+        QCOMPARE(rt.jobs().job(raw.id)->state, JobState::Failed);
+        QCOMPARE(rt.jobs().job(raw.id)->error.message, u"refused"_s);
+        QCOMPARE(rt.jobs().job(empty.id)->state, JobState::Failed);
+        QCOMPARE(rt.jobs().activeCount(), 0);
+    }
+
     void neverFinishingHandlerIsCancelled()
     {
         // Awaits an event nobody sets, but with its token: cancel ends it.

@@ -151,6 +151,7 @@ void tst_Timeline::axisLabelsAreDistinctAtEveryZoom_data()
     QTest::newRow("ms steps, 1.5 s in") << 10'000.0 << 1'500 * ms << u"1.500 s"_s;
     QTest::newRow("from the origin") << 1e6 << qint64(0) << u"0 ms"_s;
     QTest::newRow("ns steps at the start") << 0.01 << qint64(0) << u"0.000 µs"_s;
+    QTest::newRow("100 ns steps, 2 s in") << 1.0 << 2'000 * ms << u"2.0000000 s"_s;
 }
 
 // Labels were rounded to a fixed precision per unit, so at fine zoom neighbours read the same

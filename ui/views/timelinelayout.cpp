@@ -50,7 +50,7 @@ QList<TimelineTick> timelineTicks(const TimelineViewport &vp, qint64 originNs, d
         const double unit = magnitude < 1e6 ? 1e3 : magnitude < 1e9 ? 1e6 : 1e9;
         const auto suffix = unit == 1e3 ? u" µs"_s : unit == 1e6 ? u" ms"_s : u" s"_s;
         // Enough decimals to tell a step apart, and no more.
-        const int decimals = std::clamp(int(std::ceil(-std::log10(step / unit) - 1e-9)), 0, 6);
+        const int decimals = std::clamp(int(std::ceil(-std::log10(step / unit) - 1e-9)), 0, 9);
         const double value = std::abs(t / unit) < 0.5 * std::pow(10.0, -decimals) ? 0.0 : t / unit;
         ticks.append({x, QString::number(value, 'f', decimals) + suffix});
     }
