@@ -1,6 +1,7 @@
 // QBENCHMARK micro-suite for the hot paths of dispatch: route matching, a job's submit to
 // completion, and the registry's change-set batching. Run it in a Release build:
 //   tst_bench_micro [-tickcounter|-callgrind]
+#include "bench/benchroutes.h"
 #include "router/router.h"
 #include "runtime/callrequest.h"
 #include "runtime/context.h"
@@ -10,33 +11,6 @@
 
 using namespace Qt::StringLiterals;
 using namespace coroute;
-
-namespace {
-
-QCoro::Task<QJsonObject> item(Context &ctx)
-{
-    co_return QJsonObject{{u"id"_s, ctx.param(u"id"_s)}, {u"name"_s, u"item"_s}};
-}
-
-QCoro::Task<QJsonObject> empty(Context &)
-{
-    co_return QJsonObject{};
-}
-
-// The route table of WORKLOADS.md's W1.
-void addRoutes(Router &r)
-{
-    r.get(u"/health"_s, empty);
-    r.get(u"/items"_s, empty);
-    r.post(u"/items"_s, empty);
-    r.get(u"/users/{id:int}"_s, empty);
-    r.get(u"/orders/{id:int}"_s, empty);
-    r.get(u"/items/{id:int}"_s, item);
-    r.get(u"/items/{id:int}/tags"_s, empty);
-    r.del(u"/items/{id:int}"_s, empty);
-}
-
-} // namespace
 
 class tst_Micro : public QObject
 {
@@ -61,7 +35,7 @@ private Q_SLOTS:
         QFETCH(QString, path);
         QFETCH(int, status);
         Router r;
-        addRoutes(r);
+        bench::addW1Routes(r);
         int got = -1;
         QBENCHMARK {
             const auto res = r.resolve(method, path);
@@ -73,7 +47,7 @@ private Q_SLOTS:
     void parseAndResolve()
     {
         Router r;
-        addRoutes(r);
+        bench::addW1Routes(r);
         const QString line = u"GET /items/12345"_s;
         bool matched = false;
         QBENCHMARK {
@@ -87,7 +61,7 @@ private Q_SLOTS:
     void jobSubmitComplete()
     {
         Runtime rt;
-        addRoutes(rt.router());
+        bench::addW1Routes(rt.router());
         const CallRequest request{u"GET"_s, u"/items/7"_s, {}, QJsonValue(QJsonValue::Undefined)};
         JobId last = 0;
         QBENCHMARK {
@@ -104,7 +78,7 @@ private Q_SLOTS:
     void jobSubmitWait()
     {
         Runtime rt;
-        addRoutes(rt.router());
+        bench::addW1Routes(rt.router());
         const CallRequest request{u"GET"_s, u"/items/7"_s, {}, QJsonValue(QJsonValue::Undefined)};
         qint64 sum = 0;
         QBENCHMARK {
@@ -127,7 +101,7 @@ private Q_SLOTS:
     {
         QFETCH(bool, connected);
         Runtime rt;
-        addRoutes(rt.router());
+        bench::addW1Routes(rt.router());
         qsizetype received = 0;
         if (connected) {
             connect(&rt.jobs(), &JobRegistry::changed, this,
