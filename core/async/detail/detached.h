@@ -1,5 +1,5 @@
 #pragma once
-// Internal to coroute's combinators; not part of the public API. Do not include directly.
+// Internal to coroute's combinators and job drivers; not part of the public API.
 
 #include <QtGlobal>
 
@@ -9,7 +9,8 @@
 namespace coroute::detail {
 
 /// A fire-and-forget coroutine: starts at once, frees its frame when it ends, and cannot be
-/// awaited. Combinators use it for the drivers that await their children to completion.
+/// awaited. Combinators use it for the drivers that await their children to completion, the
+/// runtime for the coroutines that drive its jobs.
 /// A driver catches everything itself; an exception that still escapes is logged, never
 /// allowed to terminate the process.
 struct Detached
@@ -22,7 +23,7 @@ struct Detached
         void return_void() noexcept {}
         void unhandled_exception() noexcept
         {
-            qCritical("coroute: an exception escaped a combinator's child driver");
+            qCritical("coroute: an exception escaped a detached driver (a combinator's child or a job)");
         }
     };
 };
