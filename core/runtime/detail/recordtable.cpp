@@ -20,6 +20,8 @@ void RecordTable::insert(JobId id, Ptr record)
     m_slots.resize(size_t(id - m_first)); // ids skipped since the last insert stay empty
     m_slots.push_back(std::move(record));
     ++m_live;
+    if (id - end > 0) // skipped ids add empty slots
+        compact();
 }
 
 JobRecord *RecordTable::find(JobId id) const

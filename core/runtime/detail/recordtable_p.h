@@ -27,6 +27,8 @@ public:
     /// False when there was no such record.
     bool remove(JobId id);
     qsizetype size() const { return m_live + qsizetype(m_side.size()); }
+    /// Slots held (live or empty): stays within 2 × live + 64 whatever the removal order.
+    qsizetype slotCount() const { return qsizetype(m_slots.size()); }
 
     /// Calls f(const Ptr &) for every record; side-table records first, then by id.
     template<typename F>
