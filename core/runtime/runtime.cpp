@@ -651,8 +651,8 @@ void Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, RouteMatch ma
         runGeneral(std::move(rec), std::move(ctx), std::move(options));
         return;
     }
-    // Most jobs: no permits to queue for, no retry loop. Everything up to the handler's first
-    // suspension happens here, outside any coroutine frame.
+    // Most jobs: no permits to queue for, no retry loop. Their setup happens here; only the
+    // await of the handler lives in a coroutine frame.
     if (rec->stop.stop_requested()) { // a child whose parent was cancelled before it started
         Ending ending;
         ending.cancelled = true;
