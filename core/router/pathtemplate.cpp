@@ -9,8 +9,12 @@ namespace coroute::detail {
 
 namespace {
 
-constexpr std::array<QLatin1StringView, methodCount> methodNames{
-    "GET"_L1, "POST"_L1, "PUT"_L1, "PATCH"_L1, "DELETE"_L1};
+// Literals: copies share static data, so requests and routes never allocate for a method.
+const std::array<QString, methodCount> &methodNames()
+{
+    static const std::array<QString, methodCount> names{u"GET"_s, u"POST"_s, u"PUT"_s, u"PATCH"_s, u"DELETE"_s};
+    return names;
+}
 
 bool isIdentifier(QStringView name)
 {
@@ -48,7 +52,7 @@ std::optional<ParamType> segmentType(QStringView name)
 int methodIndex(QStringView method)
 {
     for (int i = 0; i < methodCount; ++i) {
-        if (method.compare(methodNames[i], Qt::CaseInsensitive) == 0)
+        if (method.compare(methodNames()[size_t(i)], Qt::CaseInsensitive) == 0)
             return i;
     }
     return -1;
@@ -56,7 +60,7 @@ int methodIndex(QStringView method)
 
 QString methodName(int index)
 {
-    return methodNames[index];
+    return methodNames()[size_t(index)];
 }
 
 void throwInvalidRoute(const QString &method, const QString &pathTemplate, const QString &problem)
@@ -141,3 +145,13 @@ QString openApiPath(const QList<TemplateSegment> &segments)
 }
 
 } // namespace coroute::detail
+
+namespace coroute {
+
+QString canonicalMethod(QStringView method)
+{
+    const int index = detail::methodIndex(method);
+    return index >= 0 ? detail::methodName(index) : method.toString().toUpper();
+}
+
+} // namespace coroute

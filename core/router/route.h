@@ -58,6 +58,10 @@ struct RetryPolicy
     QJsonObject toJson() const;
 };
 
+/// An HTTP method as routes and jobs spell it, in upper case ("get" → "GET"). The methods a
+/// route may use come back as shared literals, so no request allocates for its method.
+QString canonicalMethod(QStringView method);
+
 /// Where a route's handler runs.
 enum class Executor { Loop, Pool };
 QString nameOf(Executor executor);

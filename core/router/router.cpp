@@ -485,7 +485,7 @@ RouteBuilder Router::addRoute(const QString &method, const QString &pathTemplate
 {
     if (!d)
         d = std::make_unique<Private>();
-    const QString upper = method.toUpper();
+    const QString upper = canonicalMethod(method);
     const auto segments = detail::parsePathTemplate(upper, pathTemplate);
     d->checkConflict(upper, pathTemplate, segments);
 

@@ -1,26 +1,9 @@
 #include "runtime/callrequest.h"
+#include "router/route.h"
 
 #include <QRegularExpression>
 
-#include <array>
-
-using namespace Qt::StringLiterals;
-
 namespace coroute {
-
-namespace {
-// The usual methods share one literal each rather than allocating per request.
-QString methodName(QStringView token)
-{
-    static const std::array<QString, 7> known{u"GET"_s, u"POST"_s, u"PUT"_s, u"DELETE"_s,
-                                              u"PATCH"_s, u"HEAD"_s, u"OPTIONS"_s};
-    for (const auto &name : known) {
-        if (token.compare(name, Qt::CaseInsensitive) == 0)
-            return name;
-    }
-    return token.toString().toUpper();
-}
-} // namespace
 
 std::optional<CallRequest> CallRequest::parse(const QString &line)
 {
@@ -32,7 +15,7 @@ std::optional<CallRequest> CallRequest::parse(const QString &line)
     if (!path.startsWith(QLatin1Char('/')))
         return std::nullopt;
     CallRequest r;
-    r.method = methodName(trimmed.left(space));
+    r.method = canonicalMethod(trimmed.left(space));
     r.path = path.toString();
     return r;
 }

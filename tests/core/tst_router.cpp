@@ -1,4 +1,5 @@
 #include "router/router.h"
+#include "runtime/callrequest.h"
 
 #include <QJsonDocument>
 #include <QTest>
@@ -14,6 +15,8 @@
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
+using coroute::CallRequest;
+using coroute::canonicalMethod;
 using coroute::DispatchError;
 using coroute::InvalidRoute;
 using coroute::ParamSpec;
@@ -103,6 +106,7 @@ private Q_SLOTS:
     void notFound_data();
     void notFound();
     void methodNotAllowed();
+    void canonicalMethods();
     void validationListsEveryField();
     void preferFullyValidMatch();
     void defaultsAndUndeclared();
@@ -429,6 +433,20 @@ void tst_Router::notFound()
     QCOMPARE(e->status, 404);
     QCOMPARE(e->message, u"Not Found"_s);
     QCOMPARE(e->toJson(), json(u"{\"status\":404,\"detail\":\"Not Found\"}"_s).toObject());
+}
+
+void tst_Router::canonicalMethods()
+{
+    QCOMPARE(canonicalMethod(u"get"), u"GET"_s);
+    QCOMPARE(canonicalMethod(u"Patch"), u"PATCH"_s);
+    QCOMPARE(canonicalMethod(u"options"), u"OPTIONS"_s); // not a route method: upper-cased all the same
+    QCOMPARE(canonicalMethod(u"brew"), u"BREW"_s);
+    // The route methods share one literal: parsing a request allocates nothing for them.
+    QCOMPARE(canonicalMethod(u"delete").constData(), canonicalMethod(u"DELETE").constData());
+    QCOMPARE(CallRequest::parse(u"post /items"_s)->method.constData(), canonicalMethod(u"POST").constData());
+    Router r;
+    r.get(u"/a"_s, asyncHandler);
+    QCOMPARE(r.find(u"get"_s, u"/a"_s)->method.constData(), canonicalMethod(u"GET").constData());
 }
 
 void tst_Router::methodNotAllowed()
