@@ -24,22 +24,26 @@ void RecordTable::insert(JobId id, Ptr record)
         compact();
 }
 
-JobRecord *RecordTable::find(JobId id) const
+const RecordTable::Ptr *RecordTable::slotOf(JobId id) const
 {
     if (id >= m_first && id - m_first < JobId(m_slots.size()))
-        return m_slots[size_t(id - m_first)].get();
+        return &m_slots[size_t(id - m_first)];
     if (m_side.empty())
         return nullptr;
     const auto it = m_side.find(id);
-    return it == m_side.end() ? nullptr : it->second.get();
+    return it == m_side.end() ? nullptr : &it->second;
+}
+
+JobRecord *RecordTable::find(JobId id) const
+{
+    const Ptr *slot = slotOf(id);
+    return slot ? slot->get() : nullptr;
 }
 
 RecordTable::Ptr RecordTable::share(JobId id) const
 {
-    if (id >= m_first && id - m_first < JobId(m_slots.size()))
-        return m_slots[size_t(id - m_first)];
-    const auto it = m_side.find(id);
-    return it == m_side.end() ? nullptr : it->second;
+    const Ptr *slot = slotOf(id);
+    return slot ? *slot : nullptr;
 }
 
 bool RecordTable::remove(JobId id)

@@ -43,6 +43,8 @@ public:
     }
 
 private:
+    /// The slot or side-table entry for id, or null.
+    const Ptr *slotOf(JobId id) const;
     void compact();
 
     std::deque<Ptr> m_slots; ///< m_slots[i] holds id m_first + i, or nothing
