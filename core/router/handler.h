@@ -12,8 +12,8 @@
 
 #include <coroutine>
 #include <exception>
-#include <new>
 #include <functional>
+#include <new>
 #include <type_traits>
 
 namespace coroute {
@@ -167,13 +167,9 @@ Handler makeHandler(F &&f)
                           "convertible to QJsonValue (QJsonObject, QJsonArray, QString, bool, number) "
                           "or a type with toJson() (coroute::TypedResult).");
             h.kind = HandlerKind::Async;
-            h.async = [fn](Context &ctx) {
-                try {
-                    return HandlerCall((*fn)(ctx));
-                } catch (...) { // a plain function returning a task may throw before it does
-                    return HandlerCall(std::current_exception());
-                }
-            };
+            // A plain function returning a task may throw before it does: the runtime catches
+            // that where it calls every handler, hand-built ones included.
+            h.async = [fn](Context &ctx) { return HandlerCall((*fn)(ctx)); };
         } else if constexpr (IsGenerator<R>::value) {
             using T = typename IsGenerator<R>::Value;
             static_assert(std::is_constructible_v<QJsonValue, T>,

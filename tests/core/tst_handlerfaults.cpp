@@ -169,6 +169,13 @@ private Q_SLOTS:
             outcome = co_await rt.call(get(u"/plain"_s));
             CO_COMPARE(outcome.job->state, JobState::Succeeded);
             CO_COMPARE(outcome.job->result.toJson(), QJsonValue(1));
+            // The same through the retrying driver: each attempt fails the same way.
+            SubmitOptions retried;
+            retried.retry = RetryPolicy{.attempts = 2, .initialBackoff = 1ms, .maxBackoff = 1ms};
+            outcome = co_await rt.call(get(u"/plain?fail=true"_s), std::move(retried));
+            CO_COMPARE(outcome.job->state, JobState::Failed);
+            CO_COMPARE(outcome.job->attempts, 1); // a 409 is a client error: not retried
+            CO_COMPARE(outcome.job->error.message, u"refused before starting"_s);
         }());
         QCOMPARE(rt.jobs().activeCount(), 0);
     }
