@@ -59,6 +59,28 @@ void addRoutes(Runtime &rt)
     rt.router().get(u"/logged"_s, logged).query({.name = u"i"_s, .type = ParamType::Int, .defaultValue = 0});
 }
 
+// Options for a host recording into store, with this suite's routes and then more setup.
+RuntimeHost::Options recordingInto(HistoryStore *store, std::function<void(Runtime &)> more = {})
+{
+    RuntimeHost::Options options;
+    options.builtins = false;
+    options.store = store;
+    options.setup = [more = std::move(more)](Runtime &rt) {
+        addRoutes(rt);
+        if (more)
+            more(rt);
+    };
+    return options;
+}
+
+// Shows the inspector at a size where every panel has room; false if it never appeared.
+bool showInspector(MainWindow &window)
+{
+    window.resize(1400, 860);
+    window.show();
+    return QTest::qWaitForWindowExposed(&window);
+}
+
 struct Run
 {
     QTemporaryDir dir;
@@ -132,11 +154,7 @@ void tst_ReadBack::readsEvictedJobsBackFromTheStore()
 {
     auto history = openStore();
     QVERIFY(history->store);
-    RuntimeHost::Options options;
-    options.builtins = false;
-    options.store = history->store.get();
-    options.setup = addRoutes;
-    RuntimeHost host(options);
+    RuntimeHost host(recordingInto(history->store.get()));
     const RunId run = host.runId();
     QVERIFY(run > 0);
 
@@ -477,15 +495,9 @@ void tst_ReadBack::detailsShowAReadBackJob()
 {
     auto history = openStore();
     QVERIFY(history->store);
-    RuntimeHost::Options options;
-    options.builtins = false;
-    options.store = history->store.get();
-    options.setup = addRoutes;
-    RuntimeHost host(options);
+    RuntimeHost host(recordingInto(history->store.get()));
     MainWindow window(&host, history->store.get());
-    window.resize(1400, 860);
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(showInspector(window));
     JobTreeModel *model = window.jobModel();
     QAbstractItemModelTester tester(model);
     model->setMaxFinishedTopLevel(20);
@@ -536,18 +548,9 @@ void tst_ReadBack::rerunsAJobOnlyTheHistoryHas()
 {
     auto history = openStore();
     QVERIFY(history->store);
-    RuntimeHost::Options options;
-    options.builtins = false;
-    options.store = history->store.get();
-    options.setup = [](Runtime &rt) {
-        addRoutes(rt);
-        rt.jobs().setFinishedWindow(5);
-    };
-    RuntimeHost host(options);
+    RuntimeHost host(recordingInto(history->store.get(), [](Runtime &rt) { rt.jobs().setFinishedWindow(5); }));
     MainWindow window(&host, history->store.get());
-    window.resize(1400, 860);
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(showInspector(window));
     JobTreeModel *model = window.jobModel();
     model->setMaxFinishedTopLevel(10);
     model->setHistoryPageSize(25);
