@@ -1,4 +1,5 @@
 #include "async/clock.h"
+#include "async/detail/deadlinequeue.h"
 
 #include <QTimer>
 
@@ -9,7 +10,7 @@ namespace coroute {
 
 namespace {
 
-// One per thread: an ordered deadline queue driven by a single precise QTimer.
+// One per thread: a deadline queue driven by a single precise QTimer.
 class TimerQueue
 {
 public:
@@ -22,34 +23,25 @@ public:
 
     Clock::TimerId schedule(Clock::TimePoint deadline, std::function<void()> fn)
     {
-        const auto id = m_nextId++;
-        const bool earliest = m_timers.empty() || deadline < m_timers.begin()->first.first;
-        m_timers.emplace(std::pair{deadline, id}, std::move(fn));
-        m_deadlines.insert(id, deadline);
+        const bool earliest = m_queue.isEmpty() || deadline < m_queue.earliest();
+        const auto id = m_queue.add(deadline, std::move(fn));
         if (earliest && !m_firing)
             arm();
         return id;
     }
 
-    void unschedule(Clock::TimerId id)
-    {
-        const auto it = m_deadlines.constFind(id);
-        if (it == m_deadlines.constEnd())
-            return;
-        m_timers.erase({*it, id});
-        m_deadlines.erase(it);
-        // Leaving the timer armed for an earlier deadline is harmless: fireDue re-arms.
-    }
+    // Leaving the timer armed for an earlier deadline is harmless: fireDue re-arms.
+    void unschedule(Clock::TimerId id) { m_queue.remove(id); }
 
 private:
     void arm()
     {
-        if (m_timers.empty()) {
+        if (m_queue.isEmpty()) {
             m_timer.stop();
             return;
         }
         using namespace std::chrono;
-        const auto wait = m_timers.begin()->first.first - steady_clock::now();
+        const auto wait = m_queue.earliest() - steady_clock::now();
         // Round up: firing early would only re-arm, firing late by <1 ms is fine.
         const auto ms = wait <= nanoseconds::zero() ? 0 : ceil<milliseconds>(wait).count();
         m_timer.start(int(qMin<qint64>(ms, std::numeric_limits<int>::max())));
@@ -60,20 +52,15 @@ private:
         const auto now = std::chrono::steady_clock::now();
         m_firing = true;
         // One at a time: a callback may schedule or forget other timers.
-        while (!m_timers.empty() && m_timers.begin()->first.first <= now) {
-            auto node = m_timers.extract(m_timers.begin());
-            m_deadlines.remove(node.key().second);
-            node.mapped()();
-        }
+        while (auto fn = m_queue.takeDue(now))
+            fn();
         m_firing = false;
         arm();
     }
 
     QTimer m_timer;
-    Clock::TimerId m_nextId = 1;
     bool m_firing = false;
-    std::map<std::pair<Clock::TimePoint, Clock::TimerId>, std::function<void()>> m_timers;
-    QHash<Clock::TimerId, Clock::TimePoint> m_deadlines;
+    detail::DeadlineQueue m_queue;
 };
 
 TimerQueue &threadTimerQueue()
@@ -103,41 +90,42 @@ Clock &Clock::system()
     return clock;
 }
 
-ManualClock::ManualClock() : m_now(std::chrono::steady_clock::now()) {}
+ManualClock::ManualClock() : m_now(std::chrono::steady_clock::now()), m_queue(std::make_unique<detail::DeadlineQueue>())
+{
+}
+
+ManualClock::~ManualClock() = default;
 
 Clock::TimerId ManualClock::schedule(TimePoint deadline, std::function<void()> fn)
 {
-    const auto id = m_nextId++;
-    m_timers.emplace(std::pair{deadline, id}, std::move(fn));
-    m_deadlines.insert(id, deadline);
-    return id;
+    return m_queue->add(deadline, std::move(fn));
 }
 
 void ManualClock::unschedule(TimerId id)
 {
-    const auto it = m_deadlines.constFind(id);
-    if (it == m_deadlines.constEnd())
-        return;
-    m_timers.erase({*it, id});
-    m_deadlines.erase(it);
+    m_queue->remove(id);
 }
 
 void ManualClock::advance(std::chrono::milliseconds d)
 {
     const auto target = m_now + d;
     // Fire one at a time: a callback may schedule or forget other timers.
-    while (!m_timers.empty() && m_timers.begin()->first.first <= target) {
-        auto node = m_timers.extract(m_timers.begin());
-        m_deadlines.remove(node.key().second);
-        m_now = qMax(m_now, node.key().first);
-        node.mapped()();
+    TimePoint deadline;
+    while (auto fn = m_queue->takeDue(target, &deadline)) {
+        m_now = qMax(m_now, deadline);
+        fn();
     }
     m_now = target;
 }
 
+int ManualClock::pendingTimers() const
+{
+    return int(m_queue->size());
+}
+
 Clock::TimePoint ManualClock::nextDeadline() const
 {
-    return m_timers.empty() ? m_now : m_timers.begin()->first.first;
+    return m_queue->isEmpty() ? m_now : m_queue->earliest();
 }
 
 } // namespace coroute

@@ -4,10 +4,13 @@
 
 #include <chrono>
 #include <functional>
-#include <map>
-#include <QHash>
+#include <memory>
 
 namespace coroute {
+
+namespace detail {
+class DeadlineQueue;
+}
 
 /// Source of time and timers for sleep, timeouts and retry backoff. The system clock is
 /// used by default; tests inject a ManualClock to drive deadlines deterministically.
@@ -37,6 +40,7 @@ class ManualClock final : public Clock
 {
 public:
     ManualClock();
+    ~ManualClock() override;
 
     TimePoint now() const override { return m_now; }
     TimerId schedule(TimePoint deadline, std::function<void()> fn) override;
@@ -45,15 +49,13 @@ public:
     /// Moves time forward by d, firing every timer that falls due on the way.
     void advance(std::chrono::milliseconds d);
     /// Number of timers not yet fired nor forgotten.
-    int pendingTimers() const { return int(m_timers.size()); }
+    int pendingTimers() const;
     /// Deadline of the earliest pending timer, or now() when none is pending.
     TimePoint nextDeadline() const;
 
 private:
     TimePoint m_now;
-    TimerId m_nextId = 1;
-    std::map<std::pair<TimePoint, TimerId>, std::function<void()>> m_timers;
-    QHash<TimerId, TimePoint> m_deadlines;
+    std::unique_ptr<detail::DeadlineQueue> m_queue;
 };
 
 } // namespace coroute
