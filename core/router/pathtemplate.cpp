@@ -51,6 +51,12 @@ std::optional<ParamType> segmentType(QStringView name)
 
 int methodIndex(QStringView method)
 {
+    // Nearly every call passes the canonical spelling: exact comparisons are a size check and
+    // a memcmp, a case-insensitive one folds every character.
+    for (int i = 0; i < methodCount; ++i) {
+        if (method == methodNames()[size_t(i)])
+            return i;
+    }
     for (int i = 0; i < methodCount; ++i) {
         if (method.compare(methodNames()[size_t(i)], Qt::CaseInsensitive) == 0)
             return i;

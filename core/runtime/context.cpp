@@ -34,7 +34,6 @@ Context::Context(Runtime &runtime, JobId job, std::shared_ptr<const Route> route
     root.name = m_route->displayName();
     root.startNs = startNs ? startNs : trace::nowNs();
     root.thread = u"loop"_s;
-    m_open.push_back(m_root);
 }
 
 Context::~Context()

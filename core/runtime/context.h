@@ -139,7 +139,7 @@ private:
 
     mutable detail::Mutex m_spanMutex;
     std::shared_ptr<detail::SpanState> m_root;
-    std::vector<std::shared_ptr<detail::SpanState>> m_open; ///< innermost last
+    std::vector<std::shared_ptr<detail::SpanState>> m_open; ///< child spans, innermost last; none: the root
 
     detail::Mutex m_depsMutex;
     struct Created
