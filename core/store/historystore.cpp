@@ -1,4 +1,5 @@
 #include "store/historystore.h"
+#include "store/jsontext_p.h"
 
 #include "runtime/callrequest.h"
 
@@ -10,6 +11,7 @@
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QStandardPaths>
+#include <QStringEncoder>
 
 #include <sqlite3.h>
 
@@ -19,6 +21,7 @@
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <csignal>
 #include <unistd.h>
@@ -68,19 +71,11 @@ const char *const migrations[] = {
          end_ns, status, status_message, thread, attributes, events FROM spans;
        DROP TABLE spans;
        ALTER TABLE spans_by_job RENAME TO spans;)",
+    // No query reads jobs by route alone, and keeping that text index cost every job insert a
+    // third B-tree descent.
+    R"(DROP INDEX IF EXISTS jobs_route;)",
 };
 constexpr int schemaVersion = int(std::size(migrations));
-
-QString jsonText(const QJsonValue &v)
-{
-    if (v.isUndefined())
-        return {};
-    if (v.isObject())
-        return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
-    if (v.isArray())
-        return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
-    return QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact).mid(1).chopped(1));
-}
 
 QJsonValue jsonValue(const QString &text)
 {
@@ -98,6 +93,8 @@ public:
     {
         if (sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr) != SQLITE_OK)
             qCCritical(lcStore) << "prepare failed:" << sqlite3_errmsg(db) << sql;
+        else
+            m_text.resize(size_t(sqlite3_bind_parameter_count(m_stmt)) + 1);
     }
     ~Statement() { sqlite3_finalize(m_stmt); }
     Statement(const Statement &) = delete;
@@ -110,11 +107,22 @@ public:
     {
         if (v.isNull()) {
             sqlite3_bind_null(m_stmt, i);
-        } else {
-            const auto utf8 = v.toUtf8();
-            sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
+            return *this;
         }
-        return *this;
+        QByteArray &utf8 = held(i);
+        utf8.resize(m_encoder.requiredSpace(v.size())); // keeps its capacity from the last row
+        utf8.truncate(m_encoder.appendToBuffer(utf8.data(), v) - utf8.constData());
+        return bindHeld(i);
+    }
+    /// UTF-8 text; a null array binds NULL.
+    Statement &bind(int i, const QByteArray &utf8)
+    {
+        if (utf8.isNull()) {
+            sqlite3_bind_null(m_stmt, i);
+            return *this;
+        }
+        held(i) = utf8;
+        return bindHeld(i);
     }
     Statement &bindOptional(int i, qint64 v)
     {
@@ -140,7 +148,23 @@ public:
     }
 
 private:
+    QByteArray &held(int i)
+    {
+        Q_ASSERT(i > 0 && size_t(i) < m_text.size());
+        return m_text[size_t(i)];
+    }
+    // Text parameters stay in m_text until they are bound again, so SQLite need not copy them
+    // (SQLITE_STATIC): the writer binds some twenty per job.
+    Statement &bindHeld(int i)
+    {
+        const QByteArray &utf8 = m_text[size_t(i)];
+        sqlite3_bind_text(m_stmt, i, utf8.constData(), int(utf8.size()), SQLITE_STATIC);
+        return *this;
+    }
+
     sqlite3_stmt *m_stmt = nullptr;
+    QStringEncoder m_encoder{QStringEncoder::Utf8};
+    std::vector<QByteArray> m_text; // by parameter index, from 1
 };
 
 bool exec(sqlite3 *db, const char *sql, QString *error = nullptr)
@@ -590,7 +614,7 @@ HistoryStore::Private::Outcome HistoryStore::Private::writeBatch(std::deque<Item
             for (const auto &w : j.warnings)
                 warnings.append(w);
             job.bind(1, item.run).bind(2, qint64(j.id)).bindOptional(3, qint64(j.parent)).bindOptional(4, qint64(j.linkedFrom));
-            job.bind(5, j.method).bind(6, j.path).bind(7, j.route).bind(8, jsonText(j.params)).bind(9, jsonText(j.body));
+            job.bind(5, j.method).bind(6, j.path).bind(7, j.route).bind(8, detail::jsonText(j.params)).bind(9, detail::jsonText(j.body));
             job.bind(10, nameOf(j.kind)).bind(11, nameOf(j.executor)).bind(12, nameOf(j.state));
             job.bind(13, j.cancelReason == CancelReason::None ? QString() : nameOf(j.cancelReason));
             job.bind(14, j.cancelledBy.isEmpty() ? QString() : j.cancelledBy);
@@ -598,9 +622,9 @@ HistoryStore::Private::Outcome HistoryStore::Private::writeBatch(std::deque<Item
             job.bind(18, j.queuedMs).bind(19, qint64(j.attempts)).bind(20, j.progress);
             job.bind(21, j.progressText.isEmpty() ? QString() : j.progressText);
             job.bind(22, j.waitingOn.isEmpty() ? QString() : j.waitingOn);
-            job.bind(23, warnings.isEmpty() ? QString() : jsonText(warnings));
-            job.bind(24, j.state == JobState::Succeeded ? jsonText(j.result.toJson()) : QString());
-            job.bind(25, j.error.isNull() ? QString() : jsonText(j.error.toJson()));
+            job.bind(23, warnings.isEmpty() ? QByteArray() : detail::jsonText(warnings));
+            job.bind(24, j.state == JobState::Succeeded ? detail::jsonText(j.result.toJson()) : QByteArray());
+            job.bind(25, j.error.isNull() ? QByteArray() : detail::jsonText(j.error.toJson()));
             if (job.step() != SQLITE_DONE) {
                 err = QString::fromUtf8(sqlite3_errmsg(writeDb));
                 locked = locked || busy();
@@ -615,7 +639,7 @@ HistoryStore::Private::Outcome HistoryStore::Private::writeBatch(std::deque<Item
             span.bind(4, s.parentId ? SpanData::idHex(s.parentId) : QString()).bind(5, qint64(s.job));
             span.bind(6, s.name).bind(7, s.startNs).bind(8, s.endNs).bind(9, nameOf(s.status));
             span.bind(10, s.statusMessage.isEmpty() ? QString() : s.statusMessage).bind(11, s.thread);
-            span.bind(12, jsonText(s.allAttributes())).bind(13, events.isEmpty() ? QString() : jsonText(events));
+            span.bind(12, detail::spanAttributesText(s)).bind(13, events.isEmpty() ? QByteArray() : detail::jsonText(events));
             if (span.step() != SQLITE_DONE) {
                 err = QString::fromUtf8(sqlite3_errmsg(writeDb));
                 locked = locked || busy();

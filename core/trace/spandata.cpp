@@ -48,52 +48,17 @@ SpanEvent SpanEvent::fromJson(const QJsonObject &o)
 
 void JobSpanFacts::addTo(QJsonObject &attributes) const
 {
-    attributes.insert(u"coroute.job_id"_s, qint64(job));
-    attributes.insert(u"coroute.route"_s, route);
-    attributes.insert(u"coroute.method"_s, method);
-    attributes.insert(u"coroute.path"_s, path);
-    attributes.insert(u"coroute.state"_s, state);
-    attributes.insert(u"coroute.executor"_s, executor);
-    attributes.insert(u"coroute.attempts"_s, attempts);
-    if (queuedMs)
-        attributes.insert(u"coroute.queued_ms"_s, queuedMs);
-    if (!cancelReason.isEmpty()) {
-        attributes.insert(u"cancel.reason"_s, cancelReason);
-        attributes.insert(u"cancel.requested_by"_s, cancelRequestedBy);
-    }
-    if (hasError) {
-        attributes.insert(u"error.type"_s, errorType);
-        attributes.insert(u"error.status"_s, errorStatus);
-    }
+    forEach([&attributes](QStringView key, const auto &value) { attributes.insert(key, QJsonValue(value)); });
 }
 
 QJsonValue JobSpanFacts::value(QStringView key) const
 {
-    if (key == u"coroute.job_id")
-        return qint64(job);
-    if (key == u"coroute.route")
-        return route;
-    if (key == u"coroute.method")
-        return method;
-    if (key == u"coroute.path")
-        return path;
-    if (key == u"coroute.state")
-        return state;
-    if (key == u"coroute.executor")
-        return executor;
-    if (key == u"coroute.attempts")
-        return attempts;
-    if (key == u"coroute.queued_ms")
-        return queuedMs ? QJsonValue(queuedMs) : QJsonValue(QJsonValue::Undefined);
-    if (key == u"cancel.reason")
-        return cancelReason.isEmpty() ? QJsonValue(QJsonValue::Undefined) : QJsonValue(cancelReason);
-    if (key == u"cancel.requested_by")
-        return cancelReason.isEmpty() ? QJsonValue(QJsonValue::Undefined) : QJsonValue(cancelRequestedBy);
-    if (key == u"error.type")
-        return hasError ? QJsonValue(errorType) : QJsonValue(QJsonValue::Undefined);
-    if (key == u"error.status")
-        return hasError ? QJsonValue(errorStatus) : QJsonValue(QJsonValue::Undefined);
-    return QJsonValue(QJsonValue::Undefined);
+    QJsonValue found(QJsonValue::Undefined);
+    forEach([&](QStringView name, const auto &value) {
+        if (name == key)
+            found = QJsonValue(value);
+    });
+    return found;
 }
 
 QJsonObject SpanData::allAttributes() const

@@ -50,6 +50,29 @@ struct JobSpanFacts
     void addTo(QJsonObject &attributes) const;
     /// One fact by its attribute name; undefined when it is not one of the facts or not set.
     QJsonValue value(QStringView key) const;
+    /// Calls f(name, value) for every fact that is set, value a QString or a qint64: the one
+    /// list of the facts' attribute names, for writers that skip building a QJsonObject.
+    template<typename F>
+    void forEach(F &&f) const
+    {
+        f(QStringView(u"coroute.job_id"), qint64(job));
+        f(QStringView(u"coroute.route"), route);
+        f(QStringView(u"coroute.method"), method);
+        f(QStringView(u"coroute.path"), path);
+        f(QStringView(u"coroute.state"), state);
+        f(QStringView(u"coroute.executor"), executor);
+        f(QStringView(u"coroute.attempts"), qint64(attempts));
+        if (queuedMs)
+            f(QStringView(u"coroute.queued_ms"), qint64(queuedMs));
+        if (!cancelReason.isEmpty()) {
+            f(QStringView(u"cancel.reason"), cancelReason);
+            f(QStringView(u"cancel.requested_by"), cancelRequestedBy);
+        }
+        if (hasError) {
+            f(QStringView(u"error.type"), errorType);
+            f(QStringView(u"error.status"), qint64(errorStatus));
+        }
+    }
 };
 
 /// A finished (or, while live, open) span: one timed piece of a job's work.

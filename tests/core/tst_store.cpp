@@ -425,10 +425,46 @@ private Q_SLOTS:
         const auto all = store->spans(1);
         QCOMPARE(all.size(), 3);
         QCOMPARE(all[2].statusMessage, u"boom"_s);
-        QCOMPARE(test::sqliteScalar(path, "PRAGMA user_version"), u"2"_s);
+        QCOMPARE(test::sqliteScalar(path, "PRAGMA user_version"), u"3"_s);
         const auto table = test::sqliteScalar(path, "SELECT sql FROM sqlite_master WHERE name = 'spans'");
         QVERIFY2(table.contains(u"PRIMARY KEY (run_id, job, span_id)"_s), qPrintable(table));
         QCOMPARE(test::sqliteScalar(path, "SELECT count(*) FROM sqlite_master WHERE name = 'spans_job'"), u"0"_s);
+    }
+
+    // Schema 3 drops the route index (no query used it; every insert paid for it). A fresh
+    // file never gets it; a schema-2 file loses it and keeps its jobs.
+    void schemaThreeHasNoRouteIndex()
+    {
+        QTemporaryDir dir;
+        const auto fresh = dir.filePath(u"fresh.sqlite"_s);
+        QString error;
+        QVERIFY2(HistoryStore::open(fresh, &error), qPrintable(error));
+        QCOMPARE(test::sqliteScalar(fresh, "PRAGMA user_version"), u"3"_s);
+        QCOMPARE(test::sqliteScalar(fresh, "SELECT count(*) FROM sqlite_master WHERE name = 'jobs_route'"), u"0"_s);
+        QCOMPARE(test::sqliteScalar(fresh, "SELECT count(*) FROM sqlite_master WHERE name = 'jobs_state'"), u"1"_s);
+
+        const auto old = dir.filePath(u"v2.sqlite"_s);
+        {
+            auto store = HistoryStore::open(old, &error);
+            QVERIFY2(store, qPrintable(error));
+            const RunId run = store->beginRun(u"before"_s, u"test"_s);
+            ChangeSet changes;
+            JobInfo job;
+            job.id = 1;
+            job.method = u"GET"_s;
+            job.path = u"/a"_s;
+            job.route = u"/a"_s;
+            job.state = JobState::Succeeded;
+            changes.jobs.append(job);
+            store->record(run, changes);
+            QCOMPARE(store->flush(), QString());
+        }
+        QCOMPARE(execSql(old, u"CREATE INDEX jobs_route ON jobs(route); PRAGMA user_version = 2;"_s), SQLITE_OK);
+        auto reopened = HistoryStore::open(old, &error);
+        QVERIFY2(reopened, qPrintable(error));
+        QCOMPARE(test::sqliteScalar(old, "PRAGMA user_version"), u"3"_s);
+        QCOMPARE(test::sqliteScalar(old, "SELECT count(*) FROM sqlite_master WHERE name = 'jobs_route'"), u"0"_s);
+        QCOMPARE(reopened->jobCount(reopened->latestRun().value()), 1);
     }
 
     void refusesFilesThatAreNotAHistory()

@@ -1,0 +1,191 @@
+#include "store/jsontext_p.h"
+
+#include "trace/spandata.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+
+#include <charconv>
+#include <cmath>
+#include <type_traits>
+
+namespace coroute::detail {
+
+namespace {
+
+void appendChars(QByteArray &out, const char *begin, const char *end)
+{
+    out.append(begin, qsizetype(end - begin));
+}
+
+void appendInteger(QByteArray &out, qint64 i)
+{
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, i);
+    appendChars(out, buf, r.ptr);
+}
+
+void appendNumber(QByteArray &out, const QJsonValue &value)
+{
+    char buf[32];
+    const double d = value.toDouble();
+    const qint64 i = value.toInteger();
+    // Integers (and doubles that are whole) are written without a fraction, as Qt does.
+    if (double(i) == d) {
+        appendInteger(out, i);
+    } else if (std::isfinite(d)) {
+        const auto r = std::to_chars(buf, buf + sizeof buf, d); // shortest round-trip form
+        appendChars(out, buf, r.ptr);
+    } else {
+        out.append("null");
+    }
+}
+
+void appendObject(QByteArray &out, const QJsonObject &object)
+{
+    out.append('{');
+    bool first = true;
+    for (auto it = object.constBegin(), end = object.constEnd(); it != end; ++it) {
+        if (!first)
+            out.append(',');
+        first = false;
+        appendJsonString(out, it.key());
+        out.append(':');
+        appendJson(out, it.value());
+    }
+    out.append('}');
+}
+
+} // namespace
+
+void appendJsonString(QByteArray &out, QStringView text)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    // Worst case per UTF-16 unit: 6 bytes (\u001f); UTF-8 needs at most 3 per unit.
+    const qsizetype start = out.size();
+    out.resize(start + 2 + 6 * text.size());
+    char *p = out.data() + start;
+    *p++ = '"';
+    const char16_t *s = text.utf16();
+    const char16_t *const end = s + text.size();
+    while (s < end) {
+        const char16_t c = *s++;
+        if (c < 0x80) {
+            switch (c) {
+            case u'"': *p++ = '\\'; *p++ = '"'; break;
+            case u'\\': *p++ = '\\'; *p++ = '\\'; break;
+            case u'\b': *p++ = '\\'; *p++ = 'b'; break;
+            case u'\f': *p++ = '\\'; *p++ = 'f'; break;
+            case u'\n': *p++ = '\\'; *p++ = 'n'; break;
+            case u'\r': *p++ = '\\'; *p++ = 'r'; break;
+            case u'\t': *p++ = '\\'; *p++ = 't'; break;
+            default:
+                if (c < 0x20) {
+                    *p++ = '\\'; *p++ = 'u'; *p++ = '0'; *p++ = '0';
+                    *p++ = hex[c >> 4]; *p++ = hex[c & 0xf];
+                } else {
+                    *p++ = char(c);
+                }
+            }
+        } else if (c < 0x800) {
+            *p++ = char(0xc0 | (c >> 6));
+            *p++ = char(0x80 | (c & 0x3f));
+        } else if (QChar::isHighSurrogate(c) && s < end && QChar::isLowSurrogate(*s)) {
+            const char32_t u = QChar::surrogateToUcs4(c, *s++);
+            *p++ = char(0xf0 | (u >> 18));
+            *p++ = char(0x80 | ((u >> 12) & 0x3f));
+            *p++ = char(0x80 | ((u >> 6) & 0x3f));
+            *p++ = char(0x80 | (u & 0x3f));
+        } else {
+            const char16_t u = QChar::isSurrogate(c) ? char16_t(QChar::ReplacementCharacter) : c;
+            *p++ = char(0xe0 | (u >> 12));
+            *p++ = char(0x80 | ((u >> 6) & 0x3f));
+            *p++ = char(0x80 | (u & 0x3f));
+        }
+    }
+    *p++ = '"';
+    out.truncate(p - out.constData());
+}
+
+void appendJson(QByteArray &out, const QJsonValue &value)
+{
+    switch (value.type()) {
+    case QJsonValue::Null:
+    case QJsonValue::Undefined:
+        out.append("null");
+        break;
+    case QJsonValue::Bool:
+        out.append(value.toBool() ? "true" : "false");
+        break;
+    case QJsonValue::Double:
+        appendNumber(out, value);
+        break;
+    case QJsonValue::String:
+        appendJsonString(out, value.toString());
+        break;
+    case QJsonValue::Array: {
+        const QJsonArray array = value.toArray();
+        out.append('[');
+        for (qsizetype i = 0; i < array.size(); ++i) {
+            if (i)
+                out.append(',');
+            appendJson(out, array.at(i));
+        }
+        out.append(']');
+        break;
+    }
+    case QJsonValue::Object:
+        appendObject(out, value.toObject());
+        break;
+    }
+}
+
+QByteArray jsonText(const QJsonValue &value)
+{
+    QByteArray out;
+    if (!value.isUndefined())
+        appendJson(out, value);
+    return out;
+}
+
+QByteArray spanAttributesText(const SpanData &span)
+{
+    if (!span.jobFacts) {
+        QByteArray out;
+        appendObject(out, span.attributes);
+        return out;
+    }
+    const JobSpanFacts &facts = *span.jobFacts;
+    QByteArray out;
+    out.reserve(256);
+    out.append('{');
+    bool first = true;
+    const auto comma = [&] {
+        if (!first)
+            out.append(',');
+        first = false;
+    };
+    // The span's own attributes first, except those the facts replace (as allAttributes does).
+    for (auto it = span.attributes.constBegin(), end = span.attributes.constEnd(); it != end; ++it) {
+        const QString key = it.key();
+        if (!facts.value(key).isUndefined())
+            continue;
+        comma();
+        appendJsonString(out, key);
+        out.append(':');
+        appendJson(out, it.value());
+    }
+    facts.forEach([&](QStringView key, const auto &value) {
+        comma();
+        appendJsonString(out, key);
+        out.append(':');
+        if constexpr (std::is_same_v<std::decay_t<decltype(value)>, qint64>)
+            appendInteger(out, value);
+        else
+            appendJsonString(out, value);
+    });
+    out.append('}');
+    return out;
+}
+
+} // namespace coroute::detail
