@@ -2,16 +2,14 @@
 #include "cli/exitcode.h"
 #include "cli/commandline.h"
 #include "cli/output.h"
+#include "cli/runrecording.h"
 #include "cli/runtimeoptions.h"
 #include "cli/signalwatcher.h"
-#include "cli/tracecollector.h"
 
 #include "jobs/builtins.h"
 #include "runtime/runtime.h"
-#include "store/historyrecorder.h"
 
 #include <QCommandLineParser>
-#include <QCoreApplication>
 #include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -123,21 +121,12 @@ int callCommand(const QStringList &args)
     const auto config = builtinsConfig(parser);
     if (!config)
         return Usage;
-    bool historyFailed = false;
-    auto history = openHistory(parser, &historyFailed);
-    if (historyFailed)
-        return Usage;
-
     Runtime runtime;
     registerBuiltins(runtime, *config);
-    std::unique_ptr<HistoryRecorder> recorder;
-    if (history) {
-        recorder = std::make_unique<HistoryRecorder>(runtime, *history, u"call "_s + request.displayName(),
-                                                     QCoreApplication::arguments().join(u' '));
-    }
-    std::unique_ptr<TraceCollector> trace;
-    if (parser.isSet(u"trace"_s))
-        trace = std::make_unique<TraceCollector>(runtime, parser.value(u"trace"_s));
+    RunRecording recording;
+    if (!recording.openHistory(parser))
+        return Usage;
+    recording.start(runtime, u"call "_s + request.displayName(), traceOption(parser));
     SignalWatcher signals;
     bool interrupted = false;
     QObject::connect(&signals, &SignalWatcher::interrupted, &runtime, [&] {
@@ -155,16 +144,7 @@ int callCommand(const QStringList &args)
                     });
     if (exitCode < 0)
         loop.exec();
-    if (recorder) {
-        // A history that lost writes (disk full, damaged) is a failure the caller must see.
-        const auto historyError = recorder->finish(interrupted ? u"interrupted"_s : u"finished"_s);
-        if (!historyError.isEmpty()) {
-            printError(historyError);
-            if (exitCode == Success)
-                exitCode = JobFailed;
-        }
-    }
-    if (trace && !trace->write() && exitCode == Success)
+    if (!recording.finish(interrupted ? u"interrupted"_s : u"finished"_s) && exitCode == Success)
         exitCode = JobFailed;
     return exitCode;
 }

@@ -3,18 +3,16 @@
 #include "cli/commandline.h"
 #include "cli/output.h"
 #include "cli/runprogress.h"
+#include "cli/runrecording.h"
 #include "cli/runtimeoptions.h"
 #include "cli/signalwatcher.h"
-#include "cli/tracecollector.h"
 
 #include "jobs/builtins.h"
 #include "plan/plan.h"
 #include "plan/planrunner.h"
 #include "runtime/runtime.h"
-#include "store/historyrecorder.h"
 
 #include <QCommandLineParser>
-#include <QCoreApplication>
 #include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
@@ -99,18 +97,10 @@ int runCommand(const QStringList &args)
     if (plan.name.isEmpty())
         plan.name = QFileInfo(file).completeBaseName();
 
-    bool historyFailed = false;
-    auto history = openHistory(parser, &historyFailed);
-    if (historyFailed)
+    RunRecording recording;
+    if (!recording.openHistory(parser))
         return Usage;
-    std::unique_ptr<HistoryRecorder> recorder;
-    if (history) {
-        recorder = std::make_unique<HistoryRecorder>(runtime, *history, u"run "_s + plan.name,
-                                                     QCoreApplication::arguments().join(u' '));
-    }
-    std::unique_ptr<TraceCollector> trace;
-    if (parser.isSet(u"trace"_s))
-        trace = std::make_unique<TraceCollector>(runtime, parser.value(u"trace"_s));
+    recording.start(runtime, u"run "_s + plan.name, traceOption(parser));
 
     PlanRunner runner(runtime, std::move(plan));
     runner.setConcurrency(concurrency);
@@ -149,14 +139,8 @@ int runCommand(const QStringList &args)
     if (!result)
         loop.exec();
     progress.finish();
-    QString historyError;
-    if (recorder)
-        historyError = recorder->finish(interrupted ? u"interrupted"_s : u"finished"_s);
-    if (!historyError.isEmpty())
-        printError(historyError); // the jobs ran, but the history lost writes: not a success
-    bool traceFailed = false;
-    if (trace)
-        traceFailed = !trace->write();
+    // The jobs ran, but a history that lost writes or a trace not written is not a success.
+    const bool recorded = recording.finish(interrupted ? u"interrupted"_s : u"finished"_s);
 
     if (jsonl) {
         QJsonObject summary = result->counts.toJson();
@@ -179,7 +163,7 @@ int runCommand(const QStringList &args)
                        .arg(c.total - c.succeeded).arg(c.total).arg(c.failed).arg(c.skipped).arg(c.cancelled));
         return JobFailed;
     }
-    return (traceFailed || !historyError.isEmpty()) ? JobFailed : Success;
+    return recorded ? Success : JobFailed;
 }
 
 } // namespace coroute::cli

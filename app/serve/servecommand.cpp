@@ -2,6 +2,7 @@
 #include "cli/exitcode.h"
 #include "cli/commandline.h"
 #include "cli/output.h"
+#include "cli/runrecording.h"
 #include "cli/runtimeoptions.h"
 #include "cli/signalwatcher.h"
 
@@ -11,7 +12,6 @@
 
 #include "jobs/builtins.h"
 #include "runtime/runtime.h"
-#include "store/historyrecorder.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -114,13 +114,11 @@ int serveCommand(const QStringList &args)
     const auto config = builtinsConfig(parser);
     if (!config)
         return Usage;
-    bool historyFailed = false;
-    auto history = openHistory(parser, &historyFailed);
-    if (historyFailed)
-        return Usage;
-
     Runtime runtime;
     registerBuiltins(runtime, *config);
+    RunRecording recording;
+    if (!recording.openHistory(parser))
+        return Usage;
     serve::ApiServer server(runtime, options);
     if (!server.start(*address, &error)) {
         printError(error);
@@ -128,11 +126,7 @@ int serveCommand(const QStringList &args)
     }
     auto bound = *address;
     bound.port = server.port();
-    std::unique_ptr<HistoryRecorder> recorder;
-    if (history) {
-        recorder = std::make_unique<HistoryRecorder>(runtime, *history, u"serve "_s + bound.url(),
-                                                     QCoreApplication::arguments().join(u' '));
-    }
+    recording.start(runtime, u"serve "_s + bound.url());
     if (generated)
         printError(u"token: "_s + QString::fromLatin1(options.token));
     printJson(QJsonObject{{u"listening"_s, bound.url()},
@@ -158,11 +152,7 @@ int serveCommand(const QStringList &args)
     const QDeadlineTimer drain(2000);
     while ((server.pendingResponses() > 0 || server.bytesToWrite() > 0) && !drain.hasExpired())
         QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-    if (recorder) {
-        // a signal is how a server ends: a normal end of its run
-        if (const auto historyError = recorder->finish(); !historyError.isEmpty())
-            printError(historyError);
-    }
+    recording.finish(u"finished"_s); // a signal is how a server ends: a normal end of its run
     return Interrupted;
 }
 
