@@ -123,11 +123,16 @@ void Context::addRootEvent(const QString &name, const QJsonObject &attributes)
 
 void Context::endRoot(SpanStatus status, const QString &message, std::shared_ptr<const JobSpanFacts> facts)
 {
-    updateSpan(*m_root, [&](SpanData &d) {
-        d.jobFacts = std::move(facts);
-        d.status = status;
-        d.statusMessage = message;
-    });
+    {
+        // Not through updateSpan(): a std::function capturing three references allocates.
+        QMutexLocker lock(&m_spanMutex);
+        if (!m_root->ended) {
+            auto &d = m_root->data;
+            d.jobFacts = std::move(facts);
+            d.status = status;
+            d.statusMessage = message;
+        }
+    }
     endSpan(m_root, status, message);
 }
 
