@@ -116,10 +116,10 @@ int serveCommand(const QStringList &args)
         return Usage;
     Runtime runtime;
     registerBuiltins(runtime, *config);
-    RunRecording recording;
+    serve::ApiServer server(runtime, options);
+    RunRecording recording; // after the server: it stops recording before the server goes
     if (!recording.openHistory(parser))
         return Usage;
-    serve::ApiServer server(runtime, options);
     if (!server.start(*address, &error)) {
         printError(error);
         return JobFailed;

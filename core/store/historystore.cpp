@@ -105,6 +105,8 @@ public:
     Statement &bind(int i, double v) { sqlite3_bind_double(m_stmt, i, v); return *this; }
     Statement &bind(int i, const QString &v)
     {
+        if (!m_stmt) // a failed prepare was logged; its step fails too
+            return *this;
         if (v.isNull()) {
             sqlite3_bind_null(m_stmt, i);
             return *this;
@@ -117,6 +119,8 @@ public:
     /// UTF-8 text; a null array binds NULL.
     Statement &bind(int i, const QByteArray &utf8)
     {
+        if (!m_stmt)
+            return *this;
         if (utf8.isNull()) {
             sqlite3_bind_null(m_stmt, i);
             return *this;
@@ -163,7 +167,8 @@ private:
     }
 
     sqlite3_stmt *m_stmt = nullptr;
-    QStringEncoder m_encoder{QStringEncoder::Utf8};
+    // Stateless: a text ending in a lone surrogate must not carry it into the next parameter.
+    QStringEncoder m_encoder{QStringEncoder::Utf8, QStringConverter::Flag::Stateless};
     std::vector<QByteArray> m_text; // by parameter index, from 1
 };
 

@@ -145,6 +145,10 @@ QByteArray jsonText(const QJsonValue &value)
     QByteArray out;
     if (!value.isUndefined())
         appendJson(out, value);
+    // Strings reserve 6 bytes per character while they are escaped: give back what a large
+    // value left unused, since the writer holds the text until the next row.
+    if (out.capacity() > 2 * out.size() + 256)
+        out.squeeze();
     return out;
 }
 

@@ -1,39 +1,18 @@
 // Smoke test of `coroute bench`: each implemented workload runs with a small N and prints one
 // JSON line with its documented keys and a passing check. No timing assertions: figures are
 // for tests/bench/README.md, not for CI.
+#include "cliprocess.h"
+
 #include <QCryptographicHash>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
 using namespace Qt::StringLiterals;
-
-namespace {
-
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-Run coroute(const QStringList &args, int timeoutMs = 60000)
-{
-    QProcess p;
-    p.start(qEnvironmentVariable("COROUTE_BIN"), args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-} // namespace
+using namespace coroute;
 
 class tst_Bench : public QObject
 {
@@ -80,7 +59,7 @@ private Q_SLOTS:
         QFETCH(QString, variant);
         QFETCH(int, n);
         QFETCH(QStringList, figures);
-        const auto run = coroute(QStringList{u"bench"_s} + args);
+        const auto run = test::runCoroute(QStringList{u"bench"_s} + args);
         QVERIFY2(run.exitCode == 0, run.out + run.err);
         const auto lines = run.out.trimmed().split('\n');
         QCOMPARE(lines.size(), 1);
@@ -107,7 +86,7 @@ private Q_SLOTS:
 
     void guiLagSmoke()
     {
-        const auto run = coroute({u"bench"_s, u"gui-lag"_s, u"--n"_s, u"2000"_s, u"--no-store"_s});
+        const auto run = test::runCoroute({u"bench"_s, u"gui-lag"_s, u"--n"_s, u"2000"_s, u"--no-store"_s});
         QCOMPARE(run.exitCode, 0);
         const auto json = QJsonDocument::fromJson(run.out.trimmed()).object();
         QCOMPARE(json.value(u"workload"_s).toString(), u"gui-lag"_s);
@@ -138,7 +117,7 @@ private Q_SLOTS:
             return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(text) == text.size();
         };
         QVERIFY(write(manifest));
-        auto run = coroute({u"bench"_s, u"w5"_s, u"--manifest"_s, path});
+        auto run = test::runCoroute({u"bench"_s, u"w5"_s, u"--manifest"_s, path});
         QVERIFY2(run.exitCode == 0, run.out + run.err);
         auto json = QJsonDocument::fromJson(run.out.trimmed()).object();
         QCOMPARE(json.value(u"variant"_s).toString(), u"sha256_manifest"_s);
@@ -148,7 +127,7 @@ private Q_SLOTS:
 
         manifest.replace(0, 1, manifest.startsWith('0') ? "1" : "0"); // the first digest is now wrong
         QVERIFY(write(manifest));
-        run = coroute({u"bench"_s, u"w5"_s, u"--manifest"_s, path});
+        run = test::runCoroute({u"bench"_s, u"w5"_s, u"--manifest"_s, path});
         QCOMPARE(run.exitCode, 1);
         json = QJsonDocument::fromJson(run.out.trimmed()).object();
         QVERIFY2(json.value(u"check"_s).toString().startsWith(u"BAD"_s), run.out);
@@ -161,7 +140,7 @@ private Q_SLOTS:
         QVERIFY(server.listen(QHostAddress::LocalHost));
         const QString url = u"http://127.0.0.1:%1/"_s.arg(server.serverPort());
         server.close(); // nothing listens there any more: connecting fails
-        const auto run = coroute({u"bench"_s, u"w3"_s, u"--n"_s, u"10"_s, u"--url"_s, url});
+        const auto run = test::runCoroute({u"bench"_s, u"w3"_s, u"--n"_s, u"10"_s, u"--url"_s, url});
         QCOMPARE(run.exitCode, 1);
         const auto json = QJsonDocument::fromJson(run.out.trimmed()).object();
         QVERIFY2(json.value(u"check"_s).toString().startsWith(u"BAD"_s), run.out);
@@ -170,7 +149,7 @@ private Q_SLOTS:
     void loadSmoke()
     {
         // The 1,000,000-job load, small: every job accounted for in the history store.
-        const auto run = coroute({u"bench"_s, u"load"_s, u"--n"_s, u"20000"_s}, 120000);
+        const auto run = test::runCoroute({u"bench"_s, u"load"_s, u"--n"_s, u"20000"_s}, 120000);
         QVERIFY2(run.exitCode == 0, run.out + run.err);
         const auto json = QJsonDocument::fromJson(run.out.trimmed()).object();
         QCOMPARE(json.value(u"workload"_s).toString(), u"load"_s);
@@ -204,7 +183,7 @@ private Q_SLOTS:
     {
         QFETCH(QStringList, args);
         QFETCH(QByteArray, message);
-        const auto run = coroute(QStringList{u"bench"_s} + args);
+        const auto run = test::runCoroute(QStringList{u"bench"_s} + args);
         QCOMPARE(run.exitCode, 2);
         QVERIFY2(run.err.contains(message), run.err);
         QVERIFY(run.out.isEmpty());

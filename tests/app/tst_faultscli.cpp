@@ -2,6 +2,7 @@
 // file size limit (ulimit -f) on the child process. Clear message, right exit code, and the
 // files stay readable and intact afterwards.
 
+#include "cliprocess.h"
 #include "sqlitescalar.h"
 #include "store/historystore.h"
 
@@ -10,7 +11,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
@@ -21,38 +21,6 @@ using namespace coroute;
 using namespace Qt::StringLiterals;
 
 namespace {
-
-QString binary()
-{
-    return qEnvironmentVariable("COROUTE_BIN");
-}
-
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-// Runs coroute with args; limitKiB > 0 runs it under `ulimit -f` (1 KiB blocks). The CLI must
-// ignore SIGXFSZ itself: nothing here does it for it.
-Run runCoroute(const QStringList &args, int limitKiB = 0, int timeoutMs = 60000)
-{
-    QProcess p;
-    if (limitKiB > 0) {
-        QStringList full{u"-c"_s, u"ulimit -f %1 && exec \"$0\" \"$@\""_s.arg(limitKiB), binary()};
-        full += args;
-        p.start(u"/bin/bash"_s, full);
-    } else {
-        p.start(binary(), args);
-    }
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
 
 QString query(const QString &path, const char *sql)
 {
@@ -93,7 +61,7 @@ class tst_FaultsCli : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase() { QVERIFY2(QFile::exists(binary()), "COROUTE_BIN must name the coroute binary"); }
+    void initTestCase() { QVERIFY2(QFile::exists(test::coroutePath()), "COROUTE_BIN must name the coroute binary"); }
 
     void damagedHistoryIsRefused_data()
     {
@@ -114,13 +82,13 @@ private Q_SLOTS:
         } else {
             const auto plan = dir.filePath(u"plan.json"_s);
             writePlan(plan, 300);
-            QCOMPARE(runCoroute({u"run"_s, plan, u"--db"_s, db}).exitCode, 0);
+            QCOMPARE(test::runCoroute({u"run"_s, plan, u"--db"_s, db}).exitCode, 0);
             QVERIFY(QFile(db).size() > 12 * 4096);
             scribble(db, 6 * 4096, 4096);
         }
         for (const auto &args : {QStringList{u"call"_s, u"GET"_s, u"/sys/health"_s, u"--db"_s, db},
                                  QStringList{u"history"_s, u"runs"_s, u"--db"_s, db}}) {
-            const auto r = runCoroute(args);
+            const auto r = test::runCoroute(args);
             QVERIFY2(r.exitCode == 2, qPrintable(args.join(u' ') + u" exited "_s + QString::number(r.exitCode)
                                                  + u": "_s + QString::fromUtf8(r.err)));
             QVERIFY2(r.err.contains(expected.toUtf8()), r.err.constData());
@@ -136,16 +104,17 @@ private Q_SLOTS:
         const auto history = dir.filePath(u"history.sqlite"_s);
         const QJsonObject create{{u"db"_s, u"data.sqlite"_s},
                                  {u"sql"_s, u"CREATE TABLE t (x INTEGER, pad TEXT)"_s}};
-        QCOMPARE(runCoroute({u"call"_s, u"POST"_s, u"/db/exec"_s, u"--root"_s, dir.path(), u"--db"_s, history,
+        QCOMPARE(test::runCoroute({u"call"_s, u"POST"_s, u"/db/exec"_s, u"--root"_s, dir.path(), u"--db"_s, history,
                              u"--body"_s, QString::fromUtf8(QJsonDocument(create).toJson(QJsonDocument::Compact))})
                      .exitCode,
                  0);
         const QJsonObject fill{{u"db"_s, u"data.sqlite"_s},
                                {u"sql"_s, u"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
                                           "INSERT INTO t SELECT i, printf('%.200c', 'x') FROM n"_s}};
-        const auto r = runCoroute({u"call"_s, u"POST"_s, u"/db/exec"_s, u"--root"_s, dir.path(), u"--db"_s, history,
-                                   u"--body"_s, QString::fromUtf8(QJsonDocument(fill).toJson(QJsonDocument::Compact))},
-                                  512);
+        const auto r = test::runCorouteWithFileLimit(
+            {u"call"_s, u"POST"_s, u"/db/exec"_s, u"--root"_s, dir.path(), u"--db"_s, history, u"--body"_s,
+             QString::fromUtf8(QJsonDocument(fill).toJson(QJsonDocument::Compact))},
+            512);
         QVERIFY2(r.exitCode == 1, qPrintable(u"exit %1: %2"_s.arg(r.exitCode).arg(QString::fromUtf8(r.err))));
         const auto result = QJsonDocument::fromJson(r.out).object();
         QCOMPARE(result.value(u"state"_s).toString(), u"failed"_s);
@@ -175,7 +144,7 @@ private Q_SLOTS:
         const auto history = dir.filePath(u"history.sqlite"_s);
         const auto plan = dir.filePath(u"plan.json"_s);
         writePlan(plan, 2000);
-        const auto r = runCoroute({u"run"_s, plan, u"--db"_s, history}, 256);
+        const auto r = test::runCorouteWithFileLimit({u"run"_s, plan, u"--db"_s, history}, 256);
         QVERIFY2(r.exitCode == 1, qPrintable(u"exit %1: %2"_s.arg(r.exitCode).arg(QString::fromUtf8(r.err))));
         QVERIFY2(r.err.contains("history write failed"), r.err.constData());
         const auto summary = QJsonDocument::fromJson(r.out).object();

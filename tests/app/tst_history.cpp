@@ -1,3 +1,4 @@
+#include "cliprocess.h"
 #include "store/historystore.h"
 
 #include <QFile>
@@ -13,30 +14,6 @@
 using namespace Qt::StringLiterals;
 using namespace coroute;
 
-namespace {
-
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonDocument json() const { return QJsonDocument::fromJson(out); }
-};
-
-Run runCli(const QStringList &args)
-{
-    QProcess p;
-    p.start(qEnvironmentVariable("COROUTE_BIN"), args);
-    if (!p.waitForFinished(60000)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-} // namespace
-
 class tst_History : public QObject
 {
     Q_OBJECT
@@ -46,54 +23,55 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const auto db = dir.filePath(u"h.sqlite"_s);
-        QCOMPARE(runCli({u"call"_s, u"GET"_s, u"/demo/dashboard?ms=5"_s, u"--db"_s, db}).exitCode, 0);
-        QCOMPARE(runCli({u"call"_s, u"GET"_s, u"/demo/group"_s, u"--db"_s, db}).exitCode, 1);
+        QCOMPARE(test::runCoroute({u"call"_s, u"GET"_s, u"/demo/dashboard?ms=5"_s, u"--db"_s, db}).exitCode, 0);
+        QCOMPARE(test::runCoroute({u"call"_s, u"GET"_s, u"/demo/group"_s, u"--db"_s, db}).exitCode, 1);
 
-        const auto runs = runCli({u"history"_s, u"runs"_s, u"--json"_s, u"--db"_s, db});
+        const auto runs = test::runCoroute({u"history"_s, u"runs"_s, u"--json"_s, u"--db"_s, db});
         QCOMPARE(runs.exitCode, 0);
-        const auto list = runs.json().array();
+        const auto list = runs.json().toArray();
         QCOMPARE(list.size(), 2);
         QCOMPARE(list[0][u"name"_s].toString(), u"call GET /demo/group"_s);
         QCOMPARE(list[0][u"failed"_s].toInt(), 2); // the group and its broken member
         QCOMPARE(list[1][u"jobs"_s].toInt(), 4);
         const int dashboardRun = list[1][u"id"_s].toInt();
 
-        const auto jobs = runCli({u"history"_s, u"jobs"_s, QString::number(dashboardRun), u"--json"_s, u"--db"_s, db});
+        const auto jobs =
+            test::runCoroute({u"history"_s, u"jobs"_s, QString::number(dashboardRun), u"--json"_s, u"--db"_s, db});
         QCOMPARE(jobs.exitCode, 0);
-        QCOMPARE(jobs.json().array().size(), 4);
-        for (const auto &j : jobs.json().array())
+        QCOMPARE(jobs.json().toArray().size(), 4);
+        for (const auto &j : jobs.json().toArray())
             QCOMPARE(j[u"state"_s].toString(), u"succeeded"_s);
 
-        const auto job = runCli({u"history"_s, u"job"_s, u"%1:1"_s.arg(dashboardRun), u"--db"_s, db});
+        const auto job = test::runCoroute({u"history"_s, u"job"_s, u"%1:1"_s.arg(dashboardRun), u"--db"_s, db});
         QCOMPARE(job.exitCode, 0);
-        const auto o = job.json().object();
+        const auto o = job.json().toObject();
         QCOMPARE(o[u"route"_s].toString(), u"/demo/dashboard"_s);
         QVERIFY(o[u"result"_s][u"users"_s].isObject());
         QCOMPARE(o[u"spans"_s].toArray().size(), 1);
 
-        const auto groupMembers = runCli({u"history"_s, u"jobs"_s, list[0][u"id"_s].toVariant().toString(), u"--json"_s,
-                                           u"--db"_s, db})
+        const auto groupMembers = test::runCoroute({u"history"_s, u"jobs"_s, list[0][u"id"_s].toVariant().toString(),
+                                                    u"--json"_s, u"--db"_s, db})
                                       .json()
-                                      .array();
+                                      .toArray();
         int cancelled = 0;
         for (const auto &j : groupMembers)
             cancelled += j[u"state"_s].toString() == u"cancelled"_s;
         QCOMPARE(cancelled, 2); // the two slow siblings
 
-        QCOMPARE(runCli({u"history"_s, u"jobs"_s, u"999"_s, u"--db"_s, db}).exitCode, 1);
-        QCOMPARE(runCli({u"history"_s, u"job"_s, u"x:y"_s, u"--db"_s, db}).exitCode, 2);
-        QCOMPARE(runCli({u"history"_s, u"bogus"_s, u"--db"_s, db}).exitCode, 2);
+        QCOMPARE(test::runCoroute({u"history"_s, u"jobs"_s, u"999"_s, u"--db"_s, db}).exitCode, 1);
+        QCOMPARE(test::runCoroute({u"history"_s, u"job"_s, u"x:y"_s, u"--db"_s, db}).exitCode, 2);
+        QCOMPARE(test::runCoroute({u"history"_s, u"bogus"_s, u"--db"_s, db}).exitCode, 2);
     }
 
     void traceExportWritesBothFormats()
     {
         QTemporaryDir dir;
         const auto db = dir.filePath(u"h.sqlite"_s);
-        QCOMPARE(runCli({u"call"_s, u"GET"_s, u"/demo/dashboard?ms=5"_s, u"--db"_s, db}).exitCode, 0);
+        QCOMPARE(test::runCoroute({u"call"_s, u"GET"_s, u"/demo/dashboard?ms=5"_s, u"--db"_s, db}).exitCode, 0);
         const auto chrome = dir.filePath(u"t.json"_s);
         const auto otlp = dir.filePath(u"o.json"_s);
-        QCOMPARE(runCli({u"trace"_s, u"export"_s, u"--db"_s, db, u"-o"_s, chrome}).exitCode, 0);
-        QCOMPARE(runCli({u"trace"_s, u"export"_s, u"--format"_s, u"otlp"_s, u"--run"_s, u"1"_s, u"--db"_s, db,
+        QCOMPARE(test::runCoroute({u"trace"_s, u"export"_s, u"--db"_s, db, u"-o"_s, chrome}).exitCode, 0);
+        QCOMPARE(test::runCoroute({u"trace"_s, u"export"_s, u"--format"_s, u"otlp"_s, u"--run"_s, u"1"_s, u"--db"_s, db,
                           u"-o"_s, otlp}).exitCode,
                  0);
         QFile c(chrome), t(otlp);
@@ -105,8 +83,12 @@ private Q_SLOTS:
         QCOMPARE(begins, 4);
         const auto spans = QJsonDocument::fromJson(t.readAll())[u"resourceSpans"_s][0][u"scopeSpans"_s][0][u"spans"_s].toArray();
         QCOMPARE(spans.size(), 4);
-        QCOMPARE(runCli({u"trace"_s, u"export"_s, u"--format"_s, u"svg"_s, u"--db"_s, db, u"-o"_s, otlp}).exitCode, 2);
-        QCOMPARE(runCli({u"trace"_s, u"export"_s, u"--run"_s, u"42"_s, u"--db"_s, db, u"-o"_s, otlp}).exitCode, 1);
+        QCOMPARE(test::runCoroute({u"trace"_s, u"export"_s, u"--format"_s, u"svg"_s, u"--db"_s, db, u"-o"_s, otlp})
+                     .exitCode,
+                 2);
+        QCOMPARE(test::runCoroute({u"trace"_s, u"export"_s, u"--run"_s, u"42"_s, u"--db"_s, db, u"-o"_s, otlp})
+                     .exitCode,
+                 1);
     }
 
     void sigkillMidRunLeavesAReadableHistory()
@@ -151,7 +133,7 @@ private Q_SLOTS:
         QVERIFY(succeeded >= 3);
         QVERIFY(interrupted >= 1); // at least the fan-out itself
         // The CLI reads it too.
-        QCOMPARE(runCli({u"history"_s, u"runs"_s, u"--db"_s, db}).exitCode, 0);
+        QCOMPARE(test::runCoroute({u"history"_s, u"runs"_s, u"--db"_s, db}).exitCode, 0);
     }
 };
 

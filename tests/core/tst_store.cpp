@@ -431,6 +431,43 @@ private Q_SLOTS:
         QCOMPARE(test::sqliteScalar(path, "SELECT count(*) FROM sqlite_master WHERE name = 'spans_job'"), u"0"_s);
     }
 
+    // Text parameters are encoded into buffers each statement reuses: a value ending in a lone
+    // surrogate (a JSON body may carry "\ud83d") must not leak into the next column or row.
+    void loneSurrogateStaysInItsColumn()
+    {
+        QTemporaryDir dir;
+        QString error;
+        auto store = HistoryStore::open(dir.filePath(u"h.sqlite"_s), &error);
+        QVERIFY2(store, qPrintable(error));
+        const RunId run = store->beginRun(u"surrogates"_s, u"test"_s);
+        ChangeSet changes;
+        for (JobId id : {JobId(1), JobId(2)}) {
+            JobInfo job;
+            job.id = id;
+            job.method = u"GET"_s;
+            job.path = id == 1 ? u"/a/"_s + QChar(0xd83d) : u"/b/x"_s;
+            job.route = id == 1 ? u"/a/{name}"_s : u"/b/{name}"_s;
+            job.state = JobState::Succeeded;
+            changes.jobs.append(job);
+        }
+        changes.logs.append({1, 1000, LogLevel::Warning, u"first "_s + QChar(0xd83d)});
+        changes.logs.append({1, 1001, LogLevel::Warning, u"second"_s});
+        store->record(run, changes);
+        QCOMPARE(store->flush(), QString());
+
+        const auto jobs = store->jobs(run);
+        QCOMPARE(jobs.size(), 2);
+        QCOMPARE(jobs[0].route, u"/a/{name}"_s);
+        QCOMPARE(jobs[1].method, u"GET"_s);
+        QCOMPARE(jobs[1].path, u"/b/x"_s);
+        QCOMPARE(jobs[1].route, u"/b/{name}"_s);
+        const auto trees = store->jobTrees(run, 0, 0, 10, Qt::AscendingOrder);
+        QCOMPARE(trees.logs.size(), 2);
+        QCOMPARE(trees.logs[0].level, LogLevel::Warning);
+        QCOMPARE(trees.logs[1].level, LogLevel::Warning);
+        QCOMPARE(trees.logs[1].message, u"second"_s);
+    }
+
     // Schema 3 drops the route index (no query used it; every insert paid for it). A fresh
     // file never gets it; a schema-2 file loses it and keeps its jobs.
     void schemaThreeHasNoRouteIndex()

@@ -30,16 +30,33 @@ QString coroutePath()
     return qEnvironmentVariable("COROUTE_BIN");
 }
 
-CliRun runCoroute(const QStringList &args, int timeoutMs)
+namespace {
+
+CliRun finish(QProcess &p, int timeoutMs)
 {
-    QProcess p;
-    p.start(coroutePath(), args);
     if (!p.waitForFinished(timeoutMs)) {
         p.kill();
         p.waitForFinished();
     }
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
             p.readAllStandardError()};
+}
+
+} // namespace
+
+CliRun runCoroute(const QStringList &args, int timeoutMs)
+{
+    QProcess p;
+    p.start(coroutePath(), args);
+    return finish(p, timeoutMs);
+}
+
+CliRun runCorouteWithFileLimit(const QStringList &args, int limitKiB, int timeoutMs)
+{
+    QProcess p;
+    const QString script = u"ulimit -f %1 && exec \"$0\" \"$@\""_s.arg(limitKiB);
+    p.start(u"/bin/bash"_s, QStringList{u"-c"_s, script, coroutePath()} + args);
+    return finish(p, timeoutMs);
 }
 
 bool catchesSignal(qint64 pid, int signal)

@@ -27,6 +27,9 @@ struct CliRun
 QString coroutePath();
 /// Runs coroute with args and waits (bounded: a run over timeoutMs is killed).
 CliRun runCoroute(const QStringList &args, int timeoutMs = 60000);
+/// As runCoroute, under `ulimit -f limitKiB` (a full disk for files it writes). The CLI must
+/// ignore SIGXFSZ itself: nothing here does it for it.
+CliRun runCorouteWithFileLimit(const QStringList &args, int limitKiB, int timeoutMs = 60000);
 /// Whether the process installed a handler for signal (the SigCgt mask in /proc): a child is
 /// ready for SIGINT once this is true.
 bool catchesSignal(qint64 pid, int signal);

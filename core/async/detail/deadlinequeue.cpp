@@ -68,11 +68,11 @@ void DeadlineQueue::release(quint32 slot)
     Slot &s = m_slots[slot];
     s.fn = nullptr;
     s.pending = false;
-    ++s.generation;
-    if (s.generation == 0) // 2^32 reuses: skip 0 so that no id is ever 0
-        s.generation = 1;
-    m_free.push_back(slot);
     --m_live;
+    // After 2^32 reuses the generation would wrap and old ids and stale heap entries would
+    // match again: such a slot is retired instead of reused.
+    if (++s.generation != 0)
+        m_free.push_back(slot);
 }
 
 void DeadlineQueue::dropStaleTop()
