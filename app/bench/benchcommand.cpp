@@ -6,6 +6,9 @@
 #include "cli/commandline.h"
 #include "cli/output.h"
 
+#include "runtime/callrequest.h"
+#include "runtime/runtime.h"
+
 #include <QAbstractEventDispatcher>
 #include <QCommandLineParser>
 #include <QEventLoop>
@@ -35,6 +38,22 @@ void endReport(BenchReport &report, const Memory &before)
     report.set(u"store"_s, report.storeOn);
     if (auto *dispatcher = QAbstractEventDispatcher::instance())
         report.set(u"dispatcher"_s, QString::fromLatin1(dispatcher->metaObject()->className()));
+}
+
+Started submitAll(Runtime &runtime, const CallRequest &request, qint64 n, BenchReport &report)
+{
+    Started started;
+    started.ids.reserve(size_t(n));
+    for (qint64 i = 0; i < n; ++i) {
+        const auto submission = runtime.submit(request);
+        if (submission.accepted())
+            started.ids.push_back(submission.id);
+        else
+            ++started.refused;
+    }
+    if (started.refused)
+        report.fail(u"%1 requests refused"_s.arg(started.refused));
+    return started;
 }
 
 namespace {

@@ -27,22 +27,13 @@ QCoro::Task<void> runTimers(BenchOptions options, BenchReport &report)
     addW2Route(runtime.router());
     // Input prepared before timing, typed as a plan would pass it (W1 measures parsing).
     const CallRequest request{u"GET"_s, u"/sleep"_s, QJsonObject{{u"ms"_s, sleepMs}}, QJsonValue(QJsonValue::Undefined)};
-    std::vector<JobId> ids;
-    ids.reserve(size_t(n));
-    qint64 refused = 0;
     const auto before = readMemory();
 
     const double t0 = nowSeconds();
-    for (qint64 i = 0; i < n; ++i) {
-        const auto submission = runtime.submit(request);
-        if (submission.accepted())
-            ids.push_back(submission.id);
-        else
-            ++refused;
-    }
+    const auto jobs = submitAll(runtime, request, n, report);
     const double started = nowSeconds() - t0;
     qint64 sum = 0;
-    for (const auto id : ids) {
+    for (const auto id : jobs.ids) {
         const auto info = co_await runtime.wait(id);
         if (info.state == JobState::Succeeded)
             sum += info.result.toJson().toInteger();
@@ -52,8 +43,6 @@ QCoro::Task<void> runTimers(BenchOptions options, BenchReport &report)
     report.setRounded(u"wall_s"_s, wall, 6);
     report.setRounded(u"start_s"_s, started, 6);
     endReport(report, before);
-    if (refused)
-        report.fail(u"%1 requests refused"_s.arg(refused));
     if (sum != n)
         report.fail(u"sum = %1, expected %2"_s.arg(sum).arg(n));
 }

@@ -4,7 +4,16 @@
 
 #include "bench/benchreport.h"
 
+#include "runtime/jobinfo.h"
+
 #include <qcoro/qcorotask.h>
+
+#include <vector>
+
+namespace coroute {
+class Runtime;
+struct CallRequest;
+}
 
 namespace coroute::bench {
 
@@ -30,5 +39,14 @@ QCoro::Task<void> runGuiLag(BenchOptions options, BenchReport &report);
 void beginReport(BenchReport &report, const BenchOptions &options, const QString &variant, qint64 n);
 /// Adds the memory figures and the store flag, after the timed region.
 void endReport(BenchReport &report, const Memory &before);
+
+/// The jobs a workload started: all of them are started before any is awaited.
+struct Started
+{
+    std::vector<JobId> ids;
+    qint64 refused = 0;
+};
+/// Submits request n times; fails the report when any submit was refused.
+Started submitAll(Runtime &runtime, const CallRequest &request, qint64 n, BenchReport &report);
 
 } // namespace coroute::bench
