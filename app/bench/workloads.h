@@ -4,7 +4,7 @@
 
 #include "bench/benchreport.h"
 
-#include "runtime/jobinfo.h"
+#include "runtime/jobstate.h"
 
 #include <qcoro/qcorotask.h>
 

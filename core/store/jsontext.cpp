@@ -41,18 +41,34 @@ void appendNumber(QByteArray &out, const QJsonValue &value)
     }
 }
 
+// The separator and `"key":` of an object's next member.
+void appendKey(QByteArray &out, bool &first, QStringView key)
+{
+    if (!first)
+        out.append(',');
+    first = false;
+    appendJsonString(out, key);
+    out.append(':');
+}
+
+// The members of object whose key skip() does not refuse.
+template<typename Skip>
+void appendMembers(QByteArray &out, bool &first, const QJsonObject &object, Skip skip)
+{
+    for (auto it = object.constBegin(), end = object.constEnd(); it != end; ++it) {
+        const QString key = it.key();
+        if (skip(key))
+            continue;
+        appendKey(out, first, key);
+        appendJson(out, it.value());
+    }
+}
+
 void appendObject(QByteArray &out, const QJsonObject &object)
 {
     out.append('{');
     bool first = true;
-    for (auto it = object.constBegin(), end = object.constEnd(); it != end; ++it) {
-        if (!first)
-            out.append(',');
-        first = false;
-        appendJsonString(out, it.key());
-        out.append(':');
-        appendJson(out, it.value());
-    }
+    appendMembers(out, first, object, [](const QString &) { return false; });
     out.append('}');
 }
 
@@ -154,35 +170,20 @@ QByteArray jsonText(const QJsonValue &value)
 
 QByteArray spanAttributesText(const SpanData &span)
 {
+    QByteArray out;
     if (!span.jobFacts) {
-        QByteArray out;
         appendObject(out, span.attributes);
         return out;
     }
     const JobSpanFacts &facts = *span.jobFacts;
-    QByteArray out;
     out.reserve(256);
     out.append('{');
     bool first = true;
-    const auto comma = [&] {
-        if (!first)
-            out.append(',');
-        first = false;
-    };
     // The span's own attributes first, except those the facts replace (as allAttributes does).
-    for (auto it = span.attributes.constBegin(), end = span.attributes.constEnd(); it != end; ++it) {
-        const QString key = it.key();
-        if (!facts.value(key).isUndefined())
-            continue;
-        comma();
-        appendJsonString(out, key);
-        out.append(':');
-        appendJson(out, it.value());
-    }
+    const auto isFact = [&facts](const QString &key) { return !facts.value(key).isUndefined(); };
+    appendMembers(out, first, span.attributes, isFact);
     facts.forEach([&](QStringView key, const auto &value) {
-        comma();
-        appendJsonString(out, key);
-        out.append(':');
+        appendKey(out, first, key);
         if constexpr (std::is_same_v<std::decay_t<decltype(value)>, qint64>)
             appendInteger(out, value);
         else

@@ -24,7 +24,6 @@ Clock::TimerId DeadlineQueue::add(Clock::TimePoint deadline, std::function<void(
     }
     Slot &s = m_slots[slot];
     s.fn = std::move(fn);
-    s.pending = true;
     ++m_live;
     m_heap.push_back({deadline, m_nextOrder++, slot, s.generation});
     std::push_heap(m_heap.begin(), m_heap.end(), later);
@@ -35,7 +34,7 @@ bool DeadlineQueue::remove(Clock::TimerId id)
 {
     const auto slot = quint32(id & 0xffffffffu);
     const auto generation = quint32(id >> 32);
-    if (slot >= m_slots.size() || !m_slots[slot].pending || m_slots[slot].generation != generation)
+    if (generation == 0 || slot >= m_slots.size() || m_slots[slot].generation != generation) // 0: retired
         return false;
     auto fn = std::move(m_slots[slot].fn);
     release(slot);
@@ -67,7 +66,6 @@ void DeadlineQueue::release(quint32 slot)
 {
     Slot &s = m_slots[slot];
     s.fn = nullptr;
-    s.pending = false;
     --m_live;
     // After 2^32 reuses the generation would wrap and old ids and stale heap entries would
     // match again: such a slot is retired instead of reused.

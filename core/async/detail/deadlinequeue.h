@@ -47,8 +47,8 @@ private:
     struct Slot
     {
         std::function<void()> fn;
-        quint32 generation = 1; // bumped when the slot is freed: older ids and entries go stale
-        bool pending = false;
+        // Bumped when the slot is freed: the ids and heap entries made before go stale.
+        quint32 generation = 1;
     };
 
     static bool later(const Entry &a, const Entry &b)
@@ -57,8 +57,7 @@ private:
     }
     bool isStale(const Entry &e) const
     {
-        const Slot &s = m_slots[e.slot];
-        return !s.pending || s.generation != e.generation;
+        return m_slots[e.slot].generation != e.generation;
     }
     void release(quint32 slot);
     void dropStaleTop(); // keeps the top live, so that earliest() needs no pop
