@@ -45,9 +45,11 @@ struct Node
     std::unique_ptr<Node> string;
     std::unique_ptr<Node> rest;
     std::array<std::shared_ptr<const Route>, detail::methodCount> routes; // by method index
-    // Per method: the path parameter names with null values. Filling a copy of it is cheaper
-    // than building the object key by key on every resolve.
+    // Per method: the path parameter names with null values, and where each parameter (in
+    // template order) sits in it. Setting values of a copy by position is cheaper than
+    // inserting them by name: no key is converted or searched on a resolve.
     std::array<QJsonObject, detail::methodCount> pathParamKeys;
+    std::array<QList<qsizetype>, detail::methodCount> pathParamSlots;
 };
 
 std::unique_ptr<Node> *childSlot(Node &node, const TemplateSegment &seg)
@@ -181,8 +183,14 @@ public:
         Node &node = nodeFor(segments);
         const int m = detail::methodIndex(route->method);
         node.routes[m] = route;
+        QJsonObject keys;
         for (const ParamSpec &p : std::as_const(route->pathParams))
-            node.pathParamKeys[m].insert(p.name, QJsonValue());
+            keys.insert(p.name, QJsonValue());
+        QList<qsizetype> slots;
+        for (const ParamSpec &p : std::as_const(route->pathParams))
+            slots.append(std::distance(keys.constBegin(), keys.constFind(p.name)));
+        node.pathParamKeys[m] = keys;
+        node.pathParamSlots[m] = slots;
         routes.append(route);
     }
 
@@ -291,13 +299,16 @@ private:
         QJsonArray errors;
         RouteMatch result;
         result.pathParams = node.pathParamKeys[m_method];
+        const QList<qsizetype> &slots = node.pathParamSlots[m_method];
+        // begin() detaches the copy once; every parameter then sets its own slot.
+        const QJsonObject::iterator params = slots.isEmpty() ? QJsonObject::iterator() : result.pathParams.begin();
 
         for (qsizetype k = 0; k < m_captures.size() && k < route->pathParams.size(); ++k) {
             const Capture &c = m_captures[k];
-            const QString &name = route->pathParams[k].name;
+            QJsonValueRef slot = *(params + slots[k]);
             switch (c.type) {
             case ParamType::String:
-                result.pathParams.insert(name, c.text.toString());
+                slot = c.text.toString();
                 break;
             case ParamType::Path: {
                 QString joined;
@@ -306,15 +317,15 @@ private:
                         joined += u'/';
                     joined += segments[s];
                 }
-                result.pathParams.insert(name, joined);
+                slot = joined;
                 break;
             }
             default:
                 if (c.valid)
-                    result.pathParams.insert(name, c.value);
+                    slot = c.value;
                 else
-                    errors.append(detail::errorEntry(loc(u"path"_s, name), detail::parsingError(c.type),
-                                                     c.text.toString()));
+                    errors.append(detail::errorEntry(loc(u"path"_s, route->pathParams[k].name),
+                                                     detail::parsingError(c.type), c.text.toString()));
             }
         }
 
@@ -564,11 +575,16 @@ Resolution Router::resolve(const QString &method, const QString &path, const QJs
         return error;
     };
 
+    // The path is scanned by hand here and below: each QStringView search is a library call
+    // of about a hundred instructions, and a resolve made several per short path.
     QStringView target(path);
     QStringView queryString;
-    if (const qsizetype q = target.indexOf(u'?'); q >= 0) {
-        queryString = target.mid(q + 1);
-        target = target.left(q);
+    for (qsizetype i = 0; i < target.size(); ++i) {
+        if (target[i] == u'?') {
+            queryString = target.sliced(i + 1);
+            target = target.first(i);
+            break;
+        }
     }
     if (!d || !target.startsWith(u'/'))
         return notFound();
@@ -590,13 +606,22 @@ Resolution Router::resolve(const QString &method, const QString &path, const QJs
     // Decoded segments live here; QString data does not move when the array grows.
     QVarLengthArray<QString, 4> decoded;
     if (target.size() > 1) {
-        for (const QStringView seg : target.mid(1).tokenize(u'/')) {
+        qsizetype start = 1;
+        bool encoded = false;
+        for (qsizetype i = 1; i <= target.size(); ++i) {
+            if (i < target.size() && target[i] != u'/') {
+                encoded = encoded || target[i] == u'%';
+                continue;
+            }
+            const QStringView seg = target.sliced(start, i - start);
+            start = i + 1;
             // Empty segments ("//", a trailing '/') never match: "/items/" is not "/items".
             if (seg.isEmpty())
                 return notFound();
-            if (seg.contains(u'%')) {
+            if (encoded) {
                 decoded.append(percentDecoded(seg, false));
                 matcher.segments.append(decoded.last());
+                encoded = false;
             } else {
                 matcher.segments.append(seg);
             }

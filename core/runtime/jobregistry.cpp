@@ -57,10 +57,9 @@ int JobRegistry::activeCount() const
     return countIn(JobState::Pending) + countIn(JobState::Running) + countIn(JobState::Cancelling);
 }
 
-std::shared_ptr<detail::JobRecord> JobRegistry::create(JobInfo info)
+std::shared_ptr<detail::JobRecord> JobRegistry::create(JobInfo &&info)
 {
-    auto r = std::make_shared<detail::JobRecord>();
-    r->info = std::move(info);
+    auto r = std::make_shared<detail::JobRecord>(std::move(info));
     ++m_counts[size_t(r->info.state)];
     m_records->insert(r->info.id, r);
     if (r->info.parent) {

@@ -58,7 +58,7 @@ Q_SIGNALS:
 private:
     friend class Runtime;
     friend class Context;
-    std::shared_ptr<detail::JobRecord> create(JobInfo info);
+    std::shared_ptr<detail::JobRecord> create(JobInfo &&info);
     detail::JobRecord *record(JobId id) const;
     void setState(detail::JobRecord &r, JobState state);
     void markDirty(detail::JobRecord &r);
