@@ -78,13 +78,6 @@ Span Context::span(const QString &name, const QJsonObject &attributes)
     return Span(this, std::move(state));
 }
 
-void Context::updateSpan(detail::SpanState &state, const std::function<void(SpanData &)> &change)
-{
-    QMutexLocker lock(&m_spanMutex);
-    if (!state.ended)
-        change(state.data);
-}
-
 void Context::endSpan(const std::shared_ptr<detail::SpanState> &state, SpanStatus status, const QString &message)
 {
     SpanData data;
@@ -123,16 +116,11 @@ void Context::addRootEvent(const QString &name, const QJsonObject &attributes)
 
 void Context::endRoot(SpanStatus status, const QString &message, std::shared_ptr<const JobSpanFacts> facts)
 {
-    {
-        // Not through updateSpan(): a std::function capturing three references allocates.
-        QMutexLocker lock(&m_spanMutex);
-        if (!m_root->ended) {
-            auto &d = m_root->data;
-            d.jobFacts = std::move(facts);
-            d.status = status;
-            d.statusMessage = message;
-        }
-    }
+    updateSpan(*m_root, [&](SpanData &d) {
+        d.jobFacts = std::move(facts);
+        d.status = status;
+        d.statusMessage = message;
+    });
     endSpan(m_root, status, message);
 }
 

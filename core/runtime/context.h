@@ -11,7 +11,6 @@
 
 #include <qcoro/qcorotask.h>
 
-#include <functional>
 #include <memory>
 #include <stop_token>
 #include <typeindex>
@@ -115,7 +114,15 @@ public:
 private:
     friend class Runtime;
     friend class Span;
-    void updateSpan(detail::SpanState &state, const std::function<void(SpanData &)> &change);
+    /// Applies change to the span's data unless it ended. A template: a std::function capturing
+    /// references would allocate on every span update.
+    template<typename Change>
+    void updateSpan(detail::SpanState &state, Change &&change)
+    {
+        QMutexLocker lock(&m_spanMutex);
+        if (!state.ended)
+            change(state.data);
+    }
     void endSpan(const std::shared_ptr<detail::SpanState> &state, SpanStatus status, const QString &message);
     /// Adds an event to the innermost open span. Thread-safe.
     void addEventToCurrentSpan(const QString &name, const QJsonObject &attributes) const;
