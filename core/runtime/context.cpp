@@ -15,7 +15,7 @@ using namespace Qt::StringLiterals;
 namespace coroute {
 
 Context::Context(Runtime &runtime, JobId job, std::shared_ptr<const Route> route, QJsonObject pathParams,
-                 QJsonObject query, QJsonValue body, std::stop_token token, QByteArray traceId,
+                 QJsonObject query, QJsonValue body, std::stop_token token, TraceId traceId,
                  quint64 parentSpan, qint64 startNs)
     : m_runtime(runtime)
     , m_job(job)
@@ -24,10 +24,9 @@ Context::Context(Runtime &runtime, JobId job, std::shared_ptr<const Route> route
     , m_query(std::move(query))
     , m_body(std::move(body))
     , m_token(std::move(token))
-    , m_root(std::make_shared<detail::SpanState>())
 {
-    auto &root = m_root->data;
-    root.traceId = traceId.isEmpty() ? trace::newTraceId() : std::move(traceId);
+    auto &root = m_root.data;
+    root.traceId = traceId.isNull() ? TraceId::random() : traceId;
     root.spanId = trace::newSpanId();
     root.parentId = parentSpan;
     root.job = m_job;
@@ -39,31 +38,31 @@ Context::Context(Runtime &runtime, JobId job, std::shared_ptr<const Route> route
 Context::~Context()
 {
     // A root never ended (the runtime always ends it) would be lost: end it as unset.
-    if (!m_root->ended)
+    if (!m_root.ended)
         endSpan(m_root, SpanStatus::Unset, {});
 }
 
-QByteArray Context::traceId() const
+TraceId Context::traceId() const
 {
-    return m_root->data.traceId;
+    return m_root.data.traceId;
 }
 
 quint64 Context::rootSpanId() const
 {
-    return m_root->data.spanId;
+    return m_root.data.spanId;
 }
 
 quint64 Context::currentSpanId() const
 {
     QMutexLocker lock(&m_spanMutex);
-    return m_open.empty() ? m_root->data.spanId : m_open.back()->data.spanId;
+    return m_open.empty() ? m_root.data.spanId : m_open.back()->data.spanId;
 }
 
 Span Context::span(const QString &name, const QJsonObject &attributes)
 {
     auto state = std::make_shared<detail::SpanState>();
     auto &d = state->data;
-    d.traceId = m_root->data.traceId;
+    d.traceId = m_root.data.traceId;
     d.spanId = trace::newSpanId();
     d.job = m_job;
     d.name = name;
@@ -72,31 +71,31 @@ Span Context::span(const QString &name, const QJsonObject &attributes)
     d.thread = QThread::currentThread() == m_runtime.thread() ? u"loop"_s : u"pool"_s;
     {
         QMutexLocker lock(&m_spanMutex);
-        d.parentId = m_open.empty() ? m_root->data.spanId : m_open.back()->data.spanId;
+        d.parentId = m_open.empty() ? m_root.data.spanId : m_open.back()->data.spanId;
         m_open.push_back(state);
     }
     return Span(this, std::move(state));
 }
 
-void Context::endSpan(const std::shared_ptr<detail::SpanState> &state, SpanStatus status, const QString &message)
+void Context::endSpan(detail::SpanState &state, SpanStatus status, const QString &message)
 {
     SpanData data;
     {
         QMutexLocker lock(&m_spanMutex);
-        if (state->ended)
+        if (state.ended)
             return;
-        state->ended = true;
+        state.ended = true;
         // Interleaved spans (gather branches) may end out of order: remove wherever it is.
-        m_open.erase(std::remove(m_open.begin(), m_open.end(), state), m_open.end());
-        if (state->data.status == SpanStatus::Unset) {
-            state->data.status = status;
-            state->data.statusMessage = message;
+        std::erase_if(m_open, [&state](const auto &open) { return open.get() == &state; });
+        if (state.data.status == SpanStatus::Unset) {
+            state.data.status = status;
+            state.data.statusMessage = message;
         }
-        state->data.endNs = trace::nowNs();
+        state.data.endNs = trace::nowNs();
         // Ended, its data is read only for its ids: move the rest out rather than copy it.
-        data = std::move(state->data);
-        state->data.traceId = data.traceId;
-        state->data.spanId = data.spanId;
+        data = std::move(state.data);
+        state.data.traceId = data.traceId;
+        state.data.spanId = data.spanId;
     }
     deliver(std::move(data));
 }
@@ -104,19 +103,19 @@ void Context::endSpan(const std::shared_ptr<detail::SpanState> &state, SpanStatu
 void Context::addEventToCurrentSpan(const QString &name, const QJsonObject &attributes) const
 {
     QMutexLocker lock(&m_spanMutex);
-    auto &target = m_open.empty() ? m_root : m_open.back();
-    if (!target->ended)
-        target->data.events.append({trace::nowNs(), name, attributes});
+    detail::SpanState &target = m_open.empty() ? m_root : *m_open.back();
+    if (!target.ended)
+        target.data.events.append({trace::nowNs(), name, attributes});
 }
 
 void Context::addRootEvent(const QString &name, const QJsonObject &attributes)
 {
-    updateSpan(*m_root, [&](SpanData &d) { d.events.append({trace::nowNs(), name, attributes}); });
+    updateSpan(m_root, [&](SpanData &d) { d.events.append({trace::nowNs(), name, attributes}); });
 }
 
 void Context::endRoot(SpanStatus status, const QString &message, std::shared_ptr<const JobSpanFacts> facts)
 {
-    updateSpan(*m_root, [&](SpanData &d) {
+    updateSpan(m_root, [&](SpanData &d) {
         d.jobFacts = std::move(facts);
         d.status = status;
         d.statusMessage = message;

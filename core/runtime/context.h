@@ -33,9 +33,9 @@ class Context
 {
 public:
     /// Made by the runtime for each job; opens the job's root span (a child of parentSpan in
-    /// traceId, or the root of a new trace when traceId is empty).
+    /// traceId, or the root of a new trace when traceId is null).
     Context(Runtime &runtime, JobId job, std::shared_ptr<const Route> route, QJsonObject pathParams,
-            QJsonObject query, QJsonValue body, std::stop_token token, QByteArray traceId = {},
+            QJsonObject query, QJsonValue body, std::stop_token token, TraceId traceId = {},
             quint64 parentSpan = 0, qint64 startNs = 0);
     ~Context();
     Context(const Context &) = delete;
@@ -95,7 +95,7 @@ public:
     /// jobs started while it is open hang below it. Thread-safe.
     Span span(const QString &name, const QJsonObject &attributes = {});
     /// The job's trace id (shared by its whole job tree) and root span id.
-    QByteArray traceId() const;
+    TraceId traceId() const;
     quint64 rootSpanId() const;
     /// The innermost open span (the root span when no other is open). Thread-safe.
     quint64 currentSpanId() const;
@@ -123,7 +123,7 @@ private:
         if (!state.ended)
             change(state.data);
     }
-    void endSpan(const std::shared_ptr<detail::SpanState> &state, SpanStatus status, const QString &message);
+    void endSpan(detail::SpanState &state, SpanStatus status, const QString &message);
     /// Adds an event to the innermost open span. Thread-safe.
     void addEventToCurrentSpan(const QString &name, const QJsonObject &attributes) const;
     void addRootEvent(const QString &name, const QJsonObject &attributes);
@@ -145,7 +145,7 @@ private:
     std::stop_token m_token;
 
     mutable detail::Mutex m_spanMutex;
-    std::shared_ptr<detail::SpanState> m_root;
+    mutable detail::SpanState m_root; ///< guarded by m_spanMutex; inline: one allocation per job fewer
     std::vector<std::shared_ptr<detail::SpanState>> m_open; ///< child spans, innermost last; none: the root
 
     detail::Mutex m_depsMutex;

@@ -642,7 +642,7 @@ void Runtime::Private::run(std::shared_ptr<detail::JobRecord> rec, RouteMatch ma
     // own slot, so the frames stay small only if the coroutines hold little.
     auto ctx = std::make_unique<Context>(*q, rec->info.id, match.route, std::move(match.pathParams),
                                          std::move(match.query), std::move(match.body), rec->stop.get_token(),
-                                         std::move(options.traceId), options.parentSpan, rec->createdNs);
+                                         options.traceId, options.parentSpan, rec->createdNs);
     rec->context = ctx.get();
     const bool direct = route.handler.kind == HandlerKind::Async && route.policy.retry.attempts <= 1
                      && (!options.retry || options.retry->attempts <= 1) && globalPermits == 0

@@ -34,8 +34,8 @@ struct SubmitOptions
     std::optional<RetryPolicy> retry;
     /// Receives each item of a streaming route as it is produced, on the runtime's thread.
     std::function<void(const QJsonValue &)> onItem;
-    /// Continues this trace below parentSpan (child and background jobs); empty: a new trace.
-    QByteArray traceId;
+    /// Continues this trace below parentSpan (child and background jobs); null: a new trace.
+    TraceId traceId;
     quint64 parentSpan = 0;
 };
 

@@ -227,7 +227,7 @@ SpanData readSpan(const Statement &s)
 {
     SpanData sp;
     sp.spanId = SpanData::idFromHex(s.text(0));
-    sp.traceId = QByteArray::fromHex(s.text(1).toLatin1());
+    sp.traceId = TraceId::fromHex(s.text(1));
     sp.parentId = SpanData::idFromHex(s.text(2));
     sp.job = JobId(s.integer(3));
     sp.name = s.text(4);

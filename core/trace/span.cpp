@@ -63,9 +63,9 @@ void Span::end()
     const bool unwinding = std::uncaught_exceptions() > m_uncaught;
     // Unwinding in a cancelled job is (almost always) the Cancelled exception: not an error.
     if (unwinding && m_ctx->isCancelled())
-        m_ctx->endSpan(m_state, SpanStatus::Cancelled, u"cancelled"_s);
+        m_ctx->endSpan(*m_state, SpanStatus::Cancelled, u"cancelled"_s);
     else
-        m_ctx->endSpan(m_state, unwinding ? SpanStatus::Error : SpanStatus::Ok,
+        m_ctx->endSpan(*m_state, unwinding ? SpanStatus::Error : SpanStatus::Ok,
                        unwinding ? u"ended by an exception"_s : QString());
     m_ctx = nullptr;
     m_state.reset();

@@ -1,12 +1,14 @@
 #include "trace/spandata.h"
 
 #include <QDateTime>
+#include <QtEndian>
 #include <QJsonArray>
 #include <QRandomGenerator>
 
 #include <array>
 #include <bit>
 #include <chrono>
+#include <optional>
 
 using namespace Qt::StringLiterals;
 
@@ -79,9 +81,48 @@ QJsonValue SpanData::attribute(QStringView key) const
     return attributes.value(key);
 }
 
+namespace {
+
+// Written by hand: QString::arg() and QByteArray::toHex() cost a parse of the pattern or a
+// temporary per id, and the history writer formats three ids per span.
+void writeHex(QChar *out, quint64 value)
+{
+    constexpr char16_t digits[] = u"0123456789abcdef";
+    for (int i = 15; i >= 0; --i, value >>= 4)
+        out[i] = QChar(digits[value & 0xf]);
+}
+
+// Exactly 16 hex digits, either case.
+std::optional<quint64> readHex(QStringView hex)
+{
+    if (hex.size() != 16)
+        return std::nullopt;
+    quint64 value = 0;
+    for (const QChar c : hex) {
+        const char16_t u = c.unicode();
+        int digit = -1;
+        if (u >= u'0' && u <= u'9')
+            digit = u - u'0';
+        else if (u >= u'a' && u <= u'f')
+            digit = u - u'a' + 10;
+        else if (u >= u'A' && u <= u'F')
+            digit = u - u'A' + 10;
+        if (digit < 0)
+            return std::nullopt;
+        value = value << 4 | quint64(digit);
+    }
+    return value;
+}
+
+} // namespace
+
 QString SpanData::idHex(quint64 id)
 {
-    return id ? u"%1"_s.arg(id, 16, 16, QLatin1Char('0')) : QString();
+    if (!id)
+        return {};
+    QString text(16, Qt::Uninitialized);
+    writeHex(text.data(), id);
+    return text;
 }
 
 quint64 SpanData::idFromHex(QStringView hex)
@@ -119,7 +160,7 @@ QJsonObject SpanData::toJson() const
 SpanData SpanData::fromJson(const QJsonObject &o)
 {
     SpanData s;
-    s.traceId = QByteArray::fromHex(o.value(u"trace_id"_s).toString().toLatin1());
+    s.traceId = TraceId::fromHex(o.value(u"trace_id"_s).toString());
     s.spanId = idFromHex(o.value(u"span_id"_s).toString());
     s.parentId = idFromHex(o.value(u"parent_id"_s).toString());
     s.job = JobId(o.value(u"job"_s).toInteger());
@@ -177,12 +218,6 @@ IdGenerator &idGenerator()
 }
 } // namespace
 
-QByteArray newTraceId()
-{
-    const std::array<quint64, 2> bits{idGenerator().next(), idGenerator().next()};
-    return QByteArray(reinterpret_cast<const char *>(bits.data()), qsizetype(sizeof(bits)));
-}
-
 quint64 newSpanId()
 {
     quint64 id = 0;
@@ -192,4 +227,56 @@ quint64 newSpanId()
 }
 
 } // namespace trace
+TraceId TraceId::random()
+{
+    TraceId id;
+    while (id.isNull()) {
+        id.m_high = trace::idGenerator().next();
+        id.m_low = trace::idGenerator().next();
+    }
+    return id;
+}
+
+TraceId TraceId::fromBytes(QByteArrayView bytes)
+{
+    TraceId id;
+    if (bytes.size() == 16) {
+        id.m_high = qFromBigEndian<quint64>(bytes.data());
+        id.m_low = qFromBigEndian<quint64>(bytes.data() + 8);
+    }
+    return id;
+}
+
+TraceId TraceId::fromHex(QStringView hex)
+{
+    if (hex.size() != 32)
+        return {};
+    const auto high = readHex(hex.first(16));
+    const auto low = readHex(hex.sliced(16));
+    TraceId id;
+    if (high && low) {
+        id.m_high = *high;
+        id.m_low = *low;
+    }
+    return id;
+}
+
+QByteArray TraceId::toBytes() const
+{
+    QByteArray bytes(16, Qt::Uninitialized);
+    qToBigEndian(m_high, bytes.data());
+    qToBigEndian(m_low, bytes.data() + 8);
+    return bytes;
+}
+
+QString TraceId::toHex() const
+{
+    if (isNull())
+        return {};
+    QString text(32, Qt::Uninitialized);
+    writeHex(text.data(), m_high);
+    writeHex(text.data() + 16, m_low);
+    return text;
+}
+
 } // namespace coroute

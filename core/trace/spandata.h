@@ -3,6 +3,7 @@
 #include "runtime/jobstate.h"
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -10,6 +11,31 @@
 #include <memory>
 
 namespace coroute {
+
+/// A trace's 128-bit id, held inline: every top-level job starts a trace, and a QByteArray
+/// would be one more allocation per job. The null id (all zero) means "no trace".
+class TraceId
+{
+public:
+    TraceId() = default;
+    /// A random non-null id.
+    static TraceId random();
+    /// From 16 bytes (big-endian, as on the wire); null for any other size.
+    static TraceId fromBytes(QByteArrayView bytes);
+    /// From 32 hex digits; null for anything else.
+    static TraceId fromHex(QStringView hex);
+
+    bool isNull() const { return m_high == 0 && m_low == 0; }
+    QByteArray toBytes() const;
+    /// 32 lower-case hex digits; empty for the null id.
+    QString toHex() const;
+
+    friend bool operator==(const TraceId &, const TraceId &) = default;
+
+private:
+    quint64 m_high = 0;
+    quint64 m_low = 0;
+};
 
 /// How a span ended. Cancelled spans carry the reason and requester as attributes.
 enum class SpanStatus { Unset, Ok, Error, Cancelled };
@@ -78,7 +104,7 @@ struct JobSpanFacts
 /// A finished (or, while live, open) span: one timed piece of a job's work.
 struct SpanData
 {
-    QByteArray traceId;     ///< 16 random bytes shared by a job tree
+    TraceId traceId;        ///< shared by a job tree
     quint64 spanId = 0;     ///< 8 random bytes, never 0
     quint64 parentId = 0;   ///< 0 for the root span of a top-level job
     JobId job = 0;
@@ -99,7 +125,7 @@ struct SpanData
     /// One attribute of allAttributes(), without building them all.
     QJsonValue attribute(QStringView key) const;
     /// 32 lower-case hex digits.
-    QString traceIdHex() const { return QString::fromLatin1(traceId.toHex()); }
+    QString traceIdHex() const { return traceId.toHex(); }
     /// 16 lower-case hex digits; empty for 0.
     static QString idHex(quint64 id);
     static quint64 idFromHex(QStringView hex);
@@ -112,8 +138,6 @@ namespace trace {
 /// Now, in Unix epoch nanoseconds, from the steady clock anchored once to the wall clock,
 /// so spans never go backwards when the system time is adjusted.
 qint64 nowNs();
-/// 16 random bytes.
-QByteArray newTraceId();
 /// A random non-zero 64-bit id.
 quint64 newSpanId();
 } // namespace trace

@@ -400,7 +400,7 @@ QJsonValue otlpAttribute(const QJsonObject &span, const QString &key)
 SpanData makeSpan(JobId job, quint64 id, quint64 parent, const QString &name, qint64 start, qint64 end)
 {
     SpanData s;
-    s.traceId = QByteArray(16, '\x2a');
+    s.traceId = TraceId::fromBytes(QByteArray(16, '\x2a'));
     s.spanId = id;
     s.parentId = parent;
     s.job = job;
@@ -419,6 +419,57 @@ class tst_Trace : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void traceIdRoundTrips()
+    {
+        const QByteArray bytes = QByteArray::fromHex("0123456789abcdeffedcba9876543210");
+        const auto id = TraceId::fromBytes(bytes);
+        QVERIFY(!id.isNull());
+        QCOMPARE(id.toBytes(), bytes);
+        QCOMPARE(id.toHex(), u"0123456789abcdeffedcba9876543210"_s);
+        QCOMPARE(TraceId::fromHex(u"0123456789ABCDEFFEDCBA9876543210"_s), id);
+        QCOMPARE(TraceId::fromHex(id.toHex()), id);
+        QVERIFY(TraceId::fromBytes(bytes.left(15)).isNull());
+        QCOMPARE(TraceId().toHex(), QString());
+        QCOMPARE(TraceId().toBytes(), QByteArray(16, '\0'));
+    }
+
+    void traceIdFromHexRefusesAnythingButThirtyTwoDigits_data()
+    {
+        QTest::addColumn<QString>("hex");
+        QTest::newRow("empty") << QString();
+        QTest::newRow("short") << u"0123456789abcdef0123456789abcde"_s;
+        QTest::newRow("long") << u"0123456789abcdef0123456789abcdef0"_s;
+        QTest::newRow("not hex") << u"0123456789abcdef0123456789abcdeg"_s;
+        QTest::newRow("0x prefix") << u"0x23456789abcdef0123456789abcdef"_s;
+        QTest::newRow("sign") << u"+123456789abcdef+123456789abcdef"_s;
+        QTest::newRow("space") << u" 123456789abcdef0123456789abcdef"_s;
+    }
+    void traceIdFromHexRefusesAnythingButThirtyTwoDigits()
+    {
+        QFETCH(QString, hex);
+        QVERIFY(TraceId::fromHex(hex).isNull());
+    }
+
+    void randomTraceIdsDiffer()
+    {
+        QSet<QString> seen;
+        for (int i = 0; i < 1000; ++i) {
+            const auto id = TraceId::random();
+            QVERIFY(!id.isNull());
+            QCOMPARE(id.toHex().size(), 32);
+            seen.insert(id.toHex());
+        }
+        QCOMPARE(seen.size(), 1000);
+    }
+
+    void spanIdHexIsSixteenLowerCaseDigits()
+    {
+        QCOMPARE(SpanData::idHex(0), QString());
+        QCOMPARE(SpanData::idHex(1), u"0000000000000001"_s);
+        QCOMPARE(SpanData::idHex(0xfedcba9876543210ull), u"fedcba9876543210"_s);
+        QCOMPARE(SpanData::idFromHex(SpanData::idHex(0xfedcba9876543210ull)), 0xfedcba9876543210ull);
+    }
+
     void runtimeSpansNest()
     {
         const auto r = record();
