@@ -57,9 +57,11 @@ int JobRegistry::activeCount() const
     return countIn(JobState::Pending) + countIn(JobState::Running) + countIn(JobState::Cancelling);
 }
 
-std::shared_ptr<detail::JobRecord> JobRegistry::create(JobInfo &&info)
+std::shared_ptr<detail::JobRecord> JobRegistry::create(JobId id, JobId parent)
 {
-    auto r = std::make_shared<detail::JobRecord>(std::move(info));
+    auto r = std::make_shared<detail::JobRecord>();
+    r->info.id = id;
+    r->info.parent = parent;
     ++m_counts[size_t(r->info.state)];
     m_records->insert(r->info.id, r);
     if (r->info.parent) {

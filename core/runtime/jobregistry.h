@@ -58,7 +58,9 @@ Q_SIGNALS:
 private:
     friend class Runtime;
     friend class Context;
-    std::shared_ptr<detail::JobRecord> create(JobInfo &&info);
+    /// A new pending record, registered and marked changed; its creator fills the rest of
+    /// its JobInfo before the event loop runs again.
+    std::shared_ptr<detail::JobRecord> create(JobId id, JobId parent);
     detail::JobRecord *record(JobId id) const;
     void setState(detail::JobRecord &r, JobState state);
     void markDirty(detail::JobRecord &r);

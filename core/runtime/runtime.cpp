@@ -423,9 +423,9 @@ Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
         return {0, *err};
     auto &match = std::get<RouteMatch>(resolution);
 
-    JobInfo info;
-    info.id = d->nextId++;
-    info.parent = options.parent;
+    // Filled in place: a JobInfo built aside and moved in costs a move of every member.
+    auto rec = d->registry.create(d->nextId++, options.parent);
+    JobInfo &info = rec->info;
     info.linkedFrom = options.linkedFrom;
     info.method = match.route->method;
     const auto queryAt = request.path.indexOf(QLatin1Char('?'));
@@ -445,7 +445,6 @@ Submission Runtime::submit(const CallRequest &request, SubmitOptions options)
     info.kind = match.route->handler.kind;
     info.executor = match.route->policy.executor;
     info.createdMs = nowMs();
-    auto rec = d->registry.create(std::move(info));
     rec->createdNs = trace::nowNs();
     rec->execution = std::make_shared<Private::JobExecution>(d.get(), rec);
 

@@ -17,9 +17,6 @@ namespace coroute::detail {
 /// The registry's live record of a job. Touched on the runtime's thread only.
 struct JobRecord
 {
-    JobRecord() = default;
-    explicit JobRecord(JobInfo &&job) : info(std::move(job)) {}
-
     JobInfo info;
     std::stop_source stop;
     QList<JobId> children;
